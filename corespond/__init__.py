@@ -1,0 +1,3 @@
+"""corespond: software for co-responder crisis programs."""
+
+__version__ = "0.1.0"

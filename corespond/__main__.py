@@ -1,0 +1,5 @@
+import sys
+
+from corespond.cli import main
+
+sys.exit(main())

@@ -1,0 +1,147 @@
+"""Follow-up care, closed-loop referrals and the community resource directory."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from corespond.core.access import GatedManager
+from corespond.core.models import Program
+from corespond.core.vocab import AttemptMethod, FollowUpOutcome, ReferralStatus
+from corespond.field.models import Encounter
+from corespond.people.models import Person
+
+
+class Resource(models.Model):
+    """A service in the community directory (Open Referral HSDS: organization + service).
+
+    Not person-level data: anyone in the program may read the directory.
+    """
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="resources")
+    organization = models.CharField(max_length=200)
+    name = models.CharField(max_length=200)
+    category = models.CharField(max_length=64, db_index=True)
+    description = models.TextField(blank=True)
+    address = models.CharField(max_length=200, blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    hours = models.CharField(max_length=120, blank=True)
+    languages = models.CharField(max_length=200, blank=True)
+    eligibility = models.CharField(max_length=200, blank=True)
+    open_beds = models.PositiveIntegerField(null=True, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    external_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["category", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="resource_external_id_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.organization})"
+
+
+class FollowUp(models.Model):
+    """A task to reach a person after an encounter, due within the program's window."""
+
+    GATE_PROGRAM_PATH = "encounter__call__program"
+
+    encounter = models.ForeignKey(Encounter, on_delete=models.PROTECT, related_name="followups")
+    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT)
+    due_at = models.DateTimeField(db_index=True)
+    outcome = models.CharField(
+        max_length=32, choices=FollowUpOutcome.choices, default=FollowUpOutcome.PENDING
+    )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = GatedManager()
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["encounter", "person"], name="one_followup_per_encounter_person"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Follow-up {self.pk} due {self.due_at:%Y-%m-%d}"
+
+
+class FollowUpAttempt(models.Model):
+    """One try to reach the person: by phone, visit or text."""
+
+    GATE_PROGRAM_PATH = "followup__encounter__call__program"
+
+    followup = models.ForeignKey(FollowUp, on_delete=models.CASCADE, related_name="attempts")
+    at = models.DateTimeField()
+    method = models.CharField(max_length=16, choices=AttemptMethod.choices)
+    reached = models.BooleanField()
+    note = models.CharField(max_length=500, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = GatedManager()
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.method} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class Referral(models.Model):
+    """A referral of a person to a resource, tracked until the loop closes."""
+
+    GATE_PROGRAM_PATH = "person__program"
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="referrals")
+    encounter = models.ForeignKey(
+        Encounter, null=True, blank=True, on_delete=models.PROTECT, related_name="referrals"
+    )
+    resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="referrals")
+    status = models.CharField(
+        max_length=20, choices=ReferralStatus.choices, default=ReferralStatus.REQUESTED
+    )
+    status_changed_at = models.DateTimeField()
+    created_at = models.DateTimeField()
+
+    objects = GatedManager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Referral {self.pk} to {self.resource_id} ({self.status})"
+
+
+class ReferralStatusChange(models.Model):
+    """History of a referral's status: who said so and when (the closed loop's evidence)."""
+
+    GATE_PROGRAM_PATH = "referral__person__program"
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="history")
+    status = models.CharField(max_length=20, choices=ReferralStatus.choices)
+    at = models.DateTimeField()
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.CharField(max_length=300, blank=True)
+
+    objects = GatedManager()
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.referral_id} -> {self.status}"

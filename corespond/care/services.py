@@ -1,0 +1,165 @@
+"""Writes for care: follow-ups created by rule, contact attempts, referrals and their loop."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from corespond.care.models import (
+    FollowUp,
+    FollowUpAttempt,
+    Referral,
+    ReferralStatusChange,
+    Resource,
+)
+from corespond.core.access import Action, restrict
+from corespond.core.roles import CARE_ROLES, ENCOUNTER_ROLES, require_role
+from corespond.core.vocab import (
+    ContactOutcome,
+    Disposition,
+    FollowUpOutcome,
+    ReferralStatus,
+)
+from corespond.people.models import Person
+
+if TYPE_CHECKING:
+    from corespond.field.models import Encounter
+
+# Dispositions after which the person should hear from the program again. Arrest and citation
+# are left to the justice system's own follow-up in the foundation; the protocol work makes
+# this list a per-program setting.
+FOLLOWUP_DISPOSITIONS = frozenset(
+    {
+        Disposition.REMAINED_IN_COMMUNITY,
+        Disposition.CRISIS_FACILITY,
+        Disposition.SOBERING_DETOX,
+        Disposition.EMERGENCY_DEPARTMENT,
+    }
+)
+
+ERR_FOLLOWUP_CLOSED = "This follow-up is already closed."
+ERR_OUTCOME_NEEDS_CONTACT = "An outcome other than 'not reached' needs a successful attempt."
+ERR_ATTEMPT_IN_FUTURE = "An attempt cannot be in the future."
+ERR_REFERRAL_STATUS = "Unknown referral status {status!r}."
+ERR_REFERRAL_SAME = "The referral is already {status}."
+ERR_RESOURCE_PROGRAM = "That resource is not in this program's directory."
+
+
+def followup_create_for_encounter(*, actor: Any, encounter: Encounter, now: datetime) -> list[FollowUp]:
+    """Create the follow-ups the program's rule asks for; running twice creates nothing new."""
+    from corespond.field.models import EncounterPerson
+
+    if encounter.contact_outcome != ContactOutcome.ENGAGED:
+        return []
+    if encounter.disposition not in FOLLOWUP_DISPOSITIONS:
+        return []
+    program = encounter.call.program
+    links = restrict(EncounterPerson.objects.filter(encounter=encounter), actor).filter(
+        involvement=EncounterPerson.Involvement.SUBJECT
+    )
+    created = []
+    for link in links:
+        followup, was_created = restrict(
+            FollowUp.objects.all(), actor, action=Action.CHANGE
+        ).get_or_create(
+            encounter=encounter,
+            person_id=link.person_id,
+            defaults={
+                "due_at": now + timedelta(hours=program.followup_window_hours),
+                "created_at": now,
+            },
+        )
+        if was_created:
+            created.append(followup)
+    return created
+
+
+@transaction.atomic
+def followup_attempt_record(
+    *,
+    actor: Any,
+    followup_id: int,
+    method: str,
+    reached: bool,
+    outcome: str = FollowUpOutcome.PENDING,
+    note: str = "",
+    at: datetime | None = None,
+) -> FollowUp:
+    """Record one attempt; close the follow-up with an outcome, or after the last try."""
+    require_role(actor, CARE_ROLES)
+    followup = (
+        restrict(FollowUp.objects.select_for_update(), actor, action=Action.CHANGE)
+        .select_related("encounter__call__program")
+        .get(pk=followup_id)
+    )
+    if followup.outcome != FollowUpOutcome.PENDING:
+        raise ValidationError(ERR_FOLLOWUP_CLOSED)
+    at = at or timezone.now()
+    if at > timezone.now() + timedelta(minutes=5):
+        raise ValidationError({"at": ERR_ATTEMPT_IN_FUTURE})
+    if outcome not in FollowUpOutcome.values:
+        raise ValidationError({"outcome": f"Unknown outcome {outcome!r}."})
+    if not reached and outcome not in (FollowUpOutcome.PENDING, FollowUpOutcome.NOT_REACHED):
+        raise ValidationError({"outcome": ERR_OUTCOME_NEEDS_CONTACT})
+    attempt = FollowUpAttempt(
+        followup=followup, at=at, method=method, reached=reached, note=note, by=actor
+    )
+    attempt.full_clean()
+    attempt.save()
+    tries = restrict(FollowUpAttempt.objects.filter(followup=followup), actor).count()
+    limit = followup.encounter.call.program.followup_attempts
+    if outcome == FollowUpOutcome.PENDING and not reached and tries >= limit:
+        # The protocol's attempts are used up: the person is flagged for outreach.
+        outcome = FollowUpOutcome.NOT_REACHED
+    if outcome != FollowUpOutcome.PENDING:
+        followup.outcome = outcome
+        followup.closed_at = at
+        followup.save(update_fields=["outcome", "closed_at"])
+    return followup
+
+
+@transaction.atomic
+def referral_create(
+    *, actor: Any, person_id: int, resource_id: int, encounter: Encounter | None = None
+) -> Referral:
+    require_role(actor, CARE_ROLES | ENCOUNTER_ROLES)
+    person = restrict(Person.objects.all(), actor, action=Action.CHANGE).get(pk=person_id)
+    resource = Resource.objects.get(pk=resource_id)
+    if resource.program_id != person.program_id:
+        raise ValidationError({"resource": ERR_RESOURCE_PROGRAM})
+    now = timezone.now()
+    referral = Referral.objects.create(
+        person=person,
+        resource=resource,
+        encounter=encounter,
+        status=ReferralStatus.REQUESTED,
+        status_changed_at=now,
+        created_at=now,
+    )
+    ReferralStatusChange.objects.create(
+        referral=referral, status=ReferralStatus.REQUESTED, at=now, by=actor
+    )
+    return referral
+
+
+@transaction.atomic
+def referral_status_set(*, actor: Any, referral_id: int, status: str, note: str = "") -> Referral:
+    """Move a referral along its loop, keeping who said so and when."""
+    require_role(actor, CARE_ROLES)
+    if status not in ReferralStatus.values:
+        raise ValidationError({"status": ERR_REFERRAL_STATUS.format(status=status)})
+    referral = restrict(Referral.objects.select_for_update(), actor, action=Action.CHANGE).get(
+        pk=referral_id
+    )
+    if referral.status == status:
+        raise ValidationError({"status": ERR_REFERRAL_SAME.format(status=status)})
+    now = timezone.now()
+    referral.status = status
+    referral.status_changed_at = now
+    referral.save(update_fields=["status", "status_changed_at"])
+    ReferralStatusChange.objects.create(referral=referral, status=status, at=now, by=actor, note=note)
+    return referral

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from corespond.care import views
+
+app_name = "care"
+urlpatterns = [
+    path("followups/", views.followups, name="followups"),
+    path("followups/<int:followup_id>/", views.followup_detail, name="followup"),
+    path("referrals/", views.referrals, name="referrals"),
+    path("referrals/<int:referral_id>/status/", views.referral_status, name="referral_status"),
+    path("resources/", views.resources, name="resources"),
+]

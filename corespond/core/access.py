@@ -1,0 +1,249 @@
+"""The access gate: the one place that decides who may read or change person-level data.
+
+Every protected model (calls, people, encounters, follow-ups, referrals...) uses
+``GatedManager`` as its default manager. Its querysets refuse to run until they have passed
+through :func:`restrict` (for a signed-in user) or :func:`system` (for a named background job
+such as the demo loader). A view, selector or form that queries a protected model any other
+way raises :class:`AccessGateBypassed`, in tests and in production alike, so a forgotten check
+fails loudly instead of leaking.
+
+The policy here is the foundation's: a user sees the person-level records of the programs
+that their agencies take part in, unless their only roles are aggregate-only roles
+(evaluator), who get counts and never rows. The privacy work replaces :func:`_policy_filter`
+with data-sharing agreements, consent and break-the-glass; callers do not change.
+
+Every evaluated read of rows writes one :class:`AuditEvent` with the ids it returned.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.db.models.query import ModelIterable
+
+from corespond.core.vocab import Role
+
+if TYPE_CHECKING:
+    from corespond.core.models import Program, User
+
+M = TypeVar("M", bound=models.Model)
+
+ERR_BYPASS = (
+    "{model} holds person-level data: query it through corespond.core.access.restrict() "
+    "or system(), not directly."
+)
+ERR_AGGREGATE_ONLY = "This access is for aggregate figures only; rows of {model} are not shown."
+
+# Roles whose holders see counts but never a person's record.
+AGGREGATE_ONLY_ROLES = frozenset({Role.EVALUATOR})
+
+_remote_addr: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "corespond_remote_addr", default=None
+)
+
+
+class AccessGateBypassed(RuntimeError):
+    """A protected model was queried without going through the access gate."""
+
+
+class AggregateOnly(PermissionDenied):
+    """The caller may count these records but not read them."""
+
+
+class Action:
+    VIEW = "view"
+    CHANGE = "change"
+    AGGREGATE = "aggregate"
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """Proof that a queryset went through the gate, and on whose behalf."""
+
+    user_id: int | None
+    system_reason: str
+    action: str
+    purpose: str
+
+
+class GatedQuerySet(models.QuerySet[M]):
+    """A queryset that refuses to touch the database until the gate has stamped it."""
+
+    _gate_stamp: Stamp | None = None
+
+    def _clone(self) -> GatedQuerySet[M]:
+        clone = super()._clone()  # type: ignore[misc]
+        clone._gate_stamp = self._gate_stamp
+        return clone  # type: ignore[no-any-return]
+
+    def _require_stamp(self, *, rows: bool) -> Stamp:
+        stamp = self._gate_stamp
+        if stamp is None:
+            raise AccessGateBypassed(ERR_BYPASS.format(model=self.model.__name__))
+        if rows and stamp.action == Action.AGGREGATE and self._iterable_class is ModelIterable:
+            raise AggregateOnly(ERR_AGGREGATE_ONLY.format(model=self.model.__name__))
+        return stamp
+
+    def _fetch_all(self) -> None:
+        if self._result_cache is not None:
+            return
+        stamp = self._require_stamp(rows=True)
+        super()._fetch_all()  # type: ignore[misc]
+        if self._iterable_class is ModelIterable and self._result_cache:
+            _audit(stamp, self.model, [obj.pk for obj in self._result_cache])
+
+    def iterator(self, chunk_size: int | None = None) -> Any:
+        stamp = self._require_stamp(rows=True)
+        if self._iterable_class is not ModelIterable or stamp.system_reason:
+            return super().iterator(chunk_size=chunk_size)
+        # Streaming reads on behalf of a person are audited after the stream ends.
+        return self._audited_iterator(stamp, chunk_size)
+
+    def _audited_iterator(self, stamp: Stamp, chunk_size: int | None) -> Any:
+        seen = []
+        for obj in super().iterator(chunk_size=chunk_size):
+            seen.append(obj.pk)
+            yield obj
+        _audit(stamp, self.model, seen)
+
+    def count(self) -> int:
+        self._require_stamp(rows=False)
+        return super().count()
+
+    def exists(self) -> bool:
+        self._require_stamp(rows=False)
+        return super().exists()
+
+    def aggregate(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        self._require_stamp(rows=False)
+        return super().aggregate(*args, **kwargs)
+
+    def update(self, **kwargs: Any) -> int:
+        stamp = self._require_stamp(rows=False)
+        if stamp.action != Action.CHANGE:
+            raise PermissionDenied("Updates need a gate stamp for action 'change'.")
+        return super().update(**kwargs)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        stamp = self._require_stamp(rows=False)
+        if stamp.action != Action.CHANGE:
+            raise PermissionDenied("Deletes need a gate stamp for action 'change'.")
+        return super().delete()
+
+
+class GatedManager(models.Manager[M]):
+    """Default manager of every model that holds person-level data."""
+
+    def get_queryset(self) -> GatedQuerySet[M]:
+        return GatedQuerySet(self.model, using=self._db)
+
+
+def is_protected(model: type[models.Model]) -> bool:
+    return isinstance(model._default_manager, GatedManager)
+
+
+def _stamped(qs: models.QuerySet[M], stamp: Stamp) -> GatedQuerySet[M]:
+    if not isinstance(qs, GatedQuerySet):
+        raise TypeError(f"{qs.model.__name__} is not a protected model")
+    clone = qs._chain()  # type: ignore[attr-defined]
+    clone._gate_stamp = stamp
+    return clone  # type: ignore[no-any-return]
+
+
+def programs_for(user: User) -> models.QuerySet[Program]:
+    """Programs in which one of the user's agencies takes part."""
+    from corespond.core.models import Program
+
+    return Program.objects.filter(agencies__memberships__user=user).distinct()
+
+
+def roles_of(user: User) -> set[str]:
+    if not user.is_authenticated:
+        return set()
+    return set(user.memberships.values_list("role", flat=True))
+
+
+def may_read_rows(user: User) -> bool:
+    if not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    roles = roles_of(user)
+    return bool(roles - AGGREGATE_ONLY_ROLES)
+
+
+def _policy_filter(qs: models.QuerySet[M], user: User, action: str) -> models.QuerySet[M]:
+    if not user.is_authenticated or not user.is_active:
+        return qs.none()
+    if action != Action.AGGREGATE and not may_read_rows(user):
+        return qs.none()
+    if user.is_superuser:
+        return qs
+    path: str = qs.model.GATE_PROGRAM_PATH  # type: ignore[attr-defined]
+    return qs.filter(**{f"{path}__in": programs_for(user)})
+
+
+def restrict(
+    qs: models.QuerySet[M], user: Any, *, action: str = Action.VIEW, purpose: str = "operations"
+) -> GatedQuerySet[M]:
+    """Narrow ``qs`` to what ``user`` may see for ``action``, and stamp it as gated."""
+    filtered = _policy_filter(qs, user, action)
+    user_id = user.pk if getattr(user, "is_authenticated", False) else None
+    return _stamped(filtered, Stamp(user_id, "", action, purpose))
+
+
+def system(
+    qs: models.QuerySet[M], *, reason: str, action: str = Action.VIEW
+) -> GatedQuerySet[M]:
+    """Unrestricted access for a named job with no signed-in user (demo loader, CLI).
+
+    The reason is recorded in the audit log for row reads, so keep it specific.
+    """
+    if not reason:
+        raise ValueError("system access needs a reason")
+    return _stamped(qs, Stamp(None, reason, action, "system"))
+
+
+def check_object(obj: models.Model, user: Any, *, action: str = Action.VIEW) -> None:
+    """Raise PermissionDenied unless ``user`` may act on ``obj`` (for writes by services)."""
+    model = type(obj)
+    if not restrict(model._default_manager.filter(pk=obj.pk), user, action=action).exists():
+        raise PermissionDenied(f"You may not {action} this {model._meta.verbose_name}.")
+
+
+def set_remote_addr(addr: str | None) -> contextvars.Token[str | None]:
+    return _remote_addr.set(addr)
+
+
+def reset_remote_addr(token: contextvars.Token[str | None]) -> None:
+    _remote_addr.reset(token)
+
+
+def _audit(stamp: Stamp, model: type[models.Model], ids: list[Any]) -> None:
+    from corespond.core.models import AuditEvent
+
+    if stamp.system_reason and stamp.action == Action.VIEW:
+        # Bulk background jobs read whole tables; their runs are logged by the job itself.
+        return
+    AuditEvent.objects.create(
+        user_id=stamp.user_id,
+        system_reason=stamp.system_reason,
+        action=stamp.action,
+        model=model._meta.label,
+        object_ids=ids,
+        purpose=stamp.purpose,
+        remote_addr=_remote_addr.get(),
+    )
+
+
+def audit_event(
+    *, user: Any, action: str, model: type[models.Model], ids: list[Any], purpose: str = ""
+) -> None:
+    """Record a write or an aggregate read that did not pass through a queryset."""
+    user_id = user.pk if getattr(user, "is_authenticated", False) else None
+    reason = "" if user_id else str(user or "system")
+    _audit(Stamp(user_id, reason, action, purpose or "operations"), model, ids)

@@ -1,0 +1,64 @@
+"""Django admin for configuration: agencies, programs, users and their roles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import HttpRequest
+
+from corespond.core.access import is_protected, restrict
+from corespond.core.models import Agency, AuditEvent, Membership, Program, User
+
+
+class GatedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Admin for a model with person-level data: every list and lookup goes through the gate."""
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return restrict(super().get_queryset(request), request.user)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        related = db_field.remote_field.model
+        if is_protected(related):
+            kwargs["queryset"] = restrict(related._default_manager.all(), request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class MembershipInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = Membership
+    extra = 1
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):  # type: ignore[type-arg]
+    inlines = [MembershipInline]
+
+
+@admin.register(Agency)
+class AgencyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["name", "kind", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Program)
+class ProgramAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["name", "model", "timezone", "service_start_hour", "service_end_hour"]
+    filter_horizontal = ["agencies"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Read-only: the audit trail is never edited by hand."""
+
+    list_display = ["at", "user", "system_reason", "action", "model", "purpose", "remote_addr"]
+    list_filter = ["action", "model"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

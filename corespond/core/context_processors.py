@@ -1,0 +1,36 @@
+"""Navigation links by role, so each persona sees the pages of their work first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+from corespond.core.roles import (
+    CARE_ROLES,
+    DISPATCH_ROLES,
+    ENCOUNTER_ROLES,
+    OUTCOME_ROLES,
+    has_role,
+)
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav": []}
+    links = []
+    if has_role(user, DISPATCH_ROLES):
+        links += [("New call", reverse("intake:call_new")), ("Dispatch board", reverse("dispatch:board"))]
+    if has_role(user, DISPATCH_ROLES | ENCOUNTER_ROLES | CARE_ROLES):
+        links.append(("Calls", reverse("intake:call_list")))
+    if has_role(user, ENCOUNTER_ROLES):
+        links.append(("My assignment", reverse("field:mine")))
+    if has_role(user, CARE_ROLES):
+        links.append(("Follow-ups", reverse("care:followups")))
+        links.append(("Referrals", reverse("care:referrals")))
+    links.append(("Resources", reverse("care:resources")))
+    if has_role(user, OUTCOME_ROLES):
+        links.append(("Metrics", reverse("outcomes:metrics")))
+    return {"nav": links}

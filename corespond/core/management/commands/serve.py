@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = (
+        "Serve the web app with uvicorn (ASGI).\n"
+        "For production run several workers behind a reverse proxy; see docs/deployment.md."
+    )
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+        parser.add_argument("--port", type=int, default=8000, help="port to listen on")
+        parser.add_argument("--workers", type=int, default=1, help="worker processes")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        import uvicorn
+
+        self.stdout.write(f"Serving corespond at http://{options['host']}:{options['port']}/")
+        uvicorn.run(
+            "corespond.asgi:application",
+            host=options["host"],
+            port=options["port"],
+            workers=options["workers"],
+            log_level="warning",
+            proxy_headers=True,
+        )

@@ -1,0 +1,36 @@
+"""Per-request context: the program's time zone for display, the client address for audit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+from corespond.core.access import programs_for, reset_remote_addr, set_remote_addr
+
+
+class ProgramTimezoneMiddleware:
+    """Show times in the user's program's zone; everything is stored in UTC."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        zone = settings.DEFAULT_PROGRAM_TIMEZONE
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            program = programs_for(user).order_by("pk").first()  # type: ignore[arg-type]
+            if program is not None:
+                zone = program.timezone
+        timezone.activate(zone)
+        # The reverse proxy's address is what Django sees; the proxy is trusted to set
+        # X-Forwarded-For only in production behind it (docs/deployment.md).
+        addr = request.META.get("REMOTE_ADDR")
+        token = set_remote_addr(addr)
+        try:
+            return self.get_response(request)
+        finally:
+            reset_remote_addr(token)
+            timezone.deactivate()

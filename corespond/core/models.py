@@ -1,0 +1,139 @@
+"""Tenancy (agencies, programs, memberships), users, and the audit log."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from corespond.core.vocab import AgencyKind, ProgramModel, ResponseType, Role
+
+
+def validate_timezone(value: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError(f"{value!r} is not an IANA time zone") from exc
+
+
+class User(AbstractUser):
+    """A person who signs in. What they may do comes from their memberships, not from here."""
+
+    class Meta:
+        ordering = ["username"]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+
+class Agency(models.Model):
+    """An organisation that takes part in one or more programs: police, provider, EMS, 988."""
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=32, choices=AgencyKind.choices)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "agencies"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Program(models.Model):
+    """A co-responder program spanning agencies; owns calls, teams and its protocol settings."""
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=200)
+    model = models.CharField(max_length=16, choices=ProgramModel.choices)
+    agencies = models.ManyToManyField(Agency, related_name="programs")
+    # Validated in clean(), not by a field validator, so migrations never import app code.
+    timezone = models.CharField(max_length=64, default="America/Los_Angeles")
+    default_response_type = models.CharField(
+        max_length=32, choices=ResponseType.choices, default=ResponseType.CO_RESPONSE
+    )
+    # Service hours in the program's local time; both empty means 24/7. A window may wrap
+    # midnight (start 22, end 6).
+    service_start_hour = models.PositiveSmallIntegerField(null=True, blank=True)
+    service_end_hour = models.PositiveSmallIntegerField(null=True, blank=True)
+    followup_window_hours = models.PositiveIntegerField(default=72)
+    followup_attempts = models.PositiveSmallIntegerField(default=3)
+    referral_closing_days = models.PositiveIntegerField(default=30)
+    # Police time assumed per call a team answers without police, for police.officer_hours_*.
+    police_minutes_per_call = models.PositiveIntegerField(default=60)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    def clean(self) -> None:
+        validate_timezone(self.timezone)
+        hours = (self.service_start_hour, self.service_end_hour)
+        if (hours[0] is None) != (hours[1] is None):
+            raise ValidationError("Give both service hours, or neither for 24/7 service.")
+        if any(h is not None and h > 24 for h in hours):
+            raise ValidationError("Service hours are 0-24.")
+
+    def in_service_hours(self, local_hour: int) -> bool:
+        start, end = self.service_start_hour, self.service_end_hour
+        if start is None or end is None:
+            return True
+        if start <= end:
+            return start <= local_hour < end
+        return local_hour >= start or local_hour < end
+
+
+class Membership(models.Model):
+    """A user's role in an agency. A user may hold several roles, in several agencies."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=32, choices=Role.choices)
+
+    class Meta:
+        ordering = ["agency__name", "role"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "agency", "role"], name="membership_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} - {self.get_role_display()} at {self.agency}"
+
+
+class AuditEvent(models.Model):
+    """One read or write of person-level data: who, what, when, from where, why.
+
+    Written by the access gate and by services. Never updated or deleted by the application;
+    the privacy work adds hash-chaining on top of this table.
+    """
+
+    class Action(models.TextChoices):
+        VIEW = "view", "View"
+        CREATE = "create", "Create"
+        CHANGE = "change", "Change"
+        AGGREGATE = "aggregate", "Aggregate"
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT)
+    system_reason = models.CharField(max_length=200, blank=True)
+    action = models.CharField(max_length=16, choices=Action.choices)
+    model = models.CharField(max_length=64)
+    object_ids = models.JSONField(default=list)
+    purpose = models.CharField(max_length=64, default="operations")
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        who = self.user or f"system ({self.system_reason})"
+        return f"{self.at:%Y-%m-%d %H:%M} {who} {self.action} {self.model}"

@@ -1,0 +1,88 @@
+"""Writes for dispatch: assign a team to a call, change a team's status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from corespond.core.access import Action, restrict
+from corespond.core.roles import DISPATCH_ROLES, require_role
+from corespond.core.vocab import UnitStatus
+from corespond.dispatch.models import Assignment, Team
+from corespond.field.models import Encounter
+from corespond.intake.models import Call
+
+ERR_TEAM_BUSY = "{team} is not available (status: {status}); choose another team."
+ERR_CALL_TAKEN = "Call {call} already has a team or is closed."
+ERR_OTHER_PROGRAM = "That team belongs to another program."
+
+
+class AssignmentRefused(ValidationError):
+    """The assignment cannot be made; the message says why, for the dispatcher."""
+
+
+def unit_assign(*, actor: Any, call_id: int, team_id: int, override_reason: str = "") -> Assignment:
+    """Send a free team to a waiting call, and open the encounter the team will record.
+
+    The race this prevents: two dispatchers press "assign" for the same team (or the same call)
+    at the same moment. The team row and the call row are locked with SELECT ... FOR UPDATE
+    inside one transaction, so the second dispatcher waits, then re-reads the status and is
+    refused with the reason. SQLite has no row locks; there the IMMEDIATE transaction mode
+    (settings) takes the write lock at BEGIN, which serialises the two just the same. The
+    partial unique index ``one_open_assignment_per_team`` is the last line of defence.
+    """
+    require_role(actor, DISPATCH_ROLES)
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            team = Team.objects.select_for_update().get(pk=team_id)
+            call = restrict(Call.objects.select_for_update(), actor, action=Action.CHANGE).get(
+                pk=call_id
+            )
+            if team.program_id != call.program_id:
+                raise AssignmentRefused(ERR_OTHER_PROGRAM)
+            if team.status != UnitStatus.AVAILABLE:
+                raise AssignmentRefused(
+                    ERR_TEAM_BUSY.format(team=team.call_sign, status=team.get_status_display())
+                )
+            if call.status != Call.Status.WAITING:
+                raise AssignmentRefused(ERR_CALL_TAKEN.format(call=call.reference))
+            assignment = Assignment.objects.create(
+                call=call,
+                team=team,
+                assigned_at=now,
+                assigned_by=actor,
+                override_reason=override_reason,
+            )
+            team.status = UnitStatus.DISPATCHED
+            team.status_changed_at = now
+            team.save(update_fields=["status", "status_changed_at"])
+            call.status = Call.Status.ASSIGNED
+            call.save(update_fields=["status"])
+            Encounter.objects.create(
+                call=call,
+                assignment=assignment,
+                team=team,
+                received_at=call.received_at,
+                dispatched_at=now,
+            )
+    except IntegrityError as exc:
+        raise AssignmentRefused(
+            ERR_TEAM_BUSY.format(team=team_id, status="already assigned")
+        ) from exc
+    return assignment
+
+
+@transaction.atomic
+def team_status_set(*, team: Team, status: str) -> Team:
+    """Set a team's live status (field pages and the dispatch board call this)."""
+    if status not in UnitStatus.values:
+        raise ValidationError({"status": f"Unknown unit status {status!r}."})
+    team = Team.objects.select_for_update().get(pk=team.pk)
+    team.status = status
+    team.status_changed_at = timezone.now()
+    team.save(update_fields=["status", "status_changed_at"])
+    return team

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from corespond.dispatch import views
+
+app_name = "dispatch"
+urlpatterns = [
+    path("", views.board, name="board"),
+    path("calls/<int:call_id>/assign/", views.assign, name="assign"),
+]

@@ -1,0 +1,55 @@
+"""The dispatch board: calls waiting, teams and their status, and assignment."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from corespond.core.roles import DISPATCH_ROLES, require_role
+from corespond.dispatch import services
+from corespond.dispatch.models import Team
+from corespond.dispatch.selectors import teams_for
+from corespond.intake.models import Call
+from corespond.intake.selectors import calls_waiting
+
+
+@login_required
+def board(request: HttpRequest) -> HttpResponse:
+    require_role(request.user, DISPATCH_ROLES)
+    context = {
+        "calls": calls_waiting(user=request.user)[:100],
+        "teams": teams_for(user=request.user),
+    }
+    # HTMX polls the board body; a full page load renders the frame around it.
+    template = "dispatch/_board.html" if request.headers.get("HX-Request") else "dispatch/board.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_POST
+def assign(request: HttpRequest, call_id: int) -> HttpResponse:
+    try:
+        team_id = int(request.POST.get("team", ""))
+    except ValueError:
+        messages.error(request, "Choose a team to assign.")
+        return redirect("intake:call_detail", call_id=call_id)
+    try:
+        assignment = services.unit_assign(
+            actor=request.user,
+            call_id=call_id,
+            team_id=team_id,
+            override_reason=request.POST.get("override_reason", "")[:200],
+        )
+    except Call.DoesNotExist as exc:
+        raise Http404("No such call, or you may not see it.") from exc
+    except Team.DoesNotExist as exc:
+        raise Http404("No such team.") from exc
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("intake:call_detail", call_id=call_id)
+    messages.success(request, f"{assignment.team.call_sign} assigned.")
+    return redirect("dispatch:board")

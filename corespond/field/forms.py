@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from django import forms
+
+from corespond.core.vocab import ContactOutcome, Disposition, TransportedBy
+from corespond.field.models import EncounterPerson
+
+
+class EncounterForm(forms.Form):
+    """The encounter record, laid out for a phone: big controls, nothing that needs a mouse."""
+
+    contact_outcome = forms.ChoiceField(choices=ContactOutcome.choices, label="Contact outcome")
+    disposition = forms.ChoiceField(choices=Disposition.choices)
+    disposition_text = forms.CharField(
+        required=False, max_length=200, label="Disposition details (for 'other')"
+    )
+    transported_by = forms.ChoiceField(choices=TransportedBy.choices, label="Transported by")
+    service_provided = forms.BooleanField(
+        required=False, label="Service given on scene (intervention or referral)"
+    )
+    involuntary_hold = forms.BooleanField(required=False, label="Involuntary hold")
+    use_of_force = forms.BooleanField(required=False, label="Use of force")
+    injury_person = forms.BooleanField(required=False, label="Person injured")
+    injury_staff = forms.BooleanField(required=False, label="Staff injured")
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        if data.get("disposition") == Disposition.OTHER and not data.get("disposition_text"):
+            self.add_error("disposition_text", "Say what 'other' was.")
+        return data
+
+
+class PersonForm(forms.Form):
+    given_name = forms.CharField(max_length=100, label="Given name")
+    family_name = forms.CharField(max_length=100, required=False, label="Family name")
+    birth_date = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), label="Date of birth"
+    )
+    involvement = forms.ChoiceField(
+        choices=EncounterPerson.Involvement.choices, initial=EncounterPerson.Involvement.SUBJECT
+    )

@@ -1,0 +1,128 @@
+"""The field encounter: what happened when a team met the person."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.db import models
+
+from corespond.core.access import GatedManager
+from corespond.core.vocab import ContactOutcome, Disposition, TransportedBy
+from corespond.dispatch.models import Assignment, Team
+from corespond.intake.models import Call
+from corespond.people.models import Person
+
+# The six standard time stamps, in the order they happen.
+TIMESTAMP_FIELDS = (
+    "received_at",
+    "dispatched_at",
+    "en_route_at",
+    "arrived_at",
+    "engaged_at",
+    "cleared_at",
+)
+
+# Derived intervals (spec/vocabularies.md): name -> (start field, end field).
+INTERVALS = {
+    "queue": ("received_at", "dispatched_at"),
+    "travel": ("dispatched_at", "arrived_at"),
+    "response": ("received_at", "arrived_at"),
+    "on_scene": ("arrived_at", "cleared_at"),
+}
+
+
+class Encounter(models.Model):
+    """A team's response to a call: time stamps, contact outcome, disposition and flags."""
+
+    GATE_PROGRAM_PATH = "call__program"
+
+    call = models.ForeignKey(Call, on_delete=models.PROTECT, related_name="encounters")
+    assignment = models.OneToOneField(
+        Assignment, null=True, blank=True, on_delete=models.PROTECT, related_name="encounter"
+    )
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT)
+    received_at = models.DateTimeField(null=True, blank=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    en_route_at = models.DateTimeField(null=True, blank=True)
+    arrived_at = models.DateTimeField(null=True, blank=True)
+    engaged_at = models.DateTimeField(null=True, blank=True)
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    contact_outcome = models.CharField(
+        max_length=32, choices=ContactOutcome.choices, default=ContactOutcome.UNKNOWN
+    )
+    disposition = models.CharField(
+        max_length=32, choices=Disposition.choices, default=Disposition.UNKNOWN
+    )
+    # Source wording kept beside the code (imports, and "other").
+    disposition_text = models.CharField(max_length=200, blank=True)
+    involuntary_hold = models.BooleanField(default=False)
+    use_of_force = models.BooleanField(default=False)
+    injury_person = models.BooleanField(default=False)
+    injury_staff = models.BooleanField(default=False)
+    transported_by = models.CharField(
+        max_length=16, choices=TransportedBy.choices, default=TransportedBy.NONE
+    )
+    service_provided = models.BooleanField(
+        default=False, help_text="An intervention or referral was given on scene."
+    )
+    people = models.ManyToManyField(Person, through="EncounterPerson", related_name="encounters")
+    completed_at = models.DateTimeField(null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    external_id = models.CharField(max_length=64, blank=True)
+
+    objects = GatedManager()
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["received_at"])]
+
+    def __str__(self) -> str:
+        return f"Encounter {self.pk} for {self.call_id}"
+
+    def interval_minutes(self, name: str) -> float | None:
+        """Minutes between the two stamps of ``name``; None if one is missing.
+
+        Negative values are returned as they are: the metrics module excludes and counts them.
+        """
+        start_field, end_field = INTERVALS[name]
+        start: datetime | None = getattr(self, start_field)
+        end: datetime | None = getattr(self, end_field)
+        if start is None or end is None:
+            return None
+        return (end - start).total_seconds() / 60
+
+    @property
+    def is_critical_incident(self) -> bool:
+        return self.involuntary_hold or self.use_of_force or self.injury_person or self.injury_staff
+
+
+class EncounterPerson(models.Model):
+    """A person involved in an encounter, and how."""
+
+    GATE_PROGRAM_PATH = "encounter__call__program"
+
+    class Involvement(models.TextChoices):
+        SUBJECT = "subject", "Person in crisis"
+        CALLER = "caller", "Caller / reporting party"
+        FAMILY = "family", "Family or support"
+        OTHER = "other", "Other"
+
+    encounter = models.ForeignKey(Encounter, on_delete=models.CASCADE)
+    person = models.ForeignKey(Person, on_delete=models.PROTECT)
+    involvement = models.CharField(
+        max_length=16, choices=Involvement.choices, default=Involvement.SUBJECT
+    )
+
+    objects = GatedManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["encounter", "person"], name="encounter_person_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} in {self.encounter_id}"

@@ -1,0 +1,28 @@
+"""Reads for the field: encounters and the people in them, through the gate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from corespond.core.access import restrict
+from corespond.field.models import Encounter, EncounterPerson
+
+
+def encounters_visible(*, user: Any) -> QuerySet[Encounter]:
+    return restrict(Encounter.objects.select_related("call__program", "team"), user)
+
+
+def encounters_for_call(*, user: Any, call_id: int) -> QuerySet[Encounter]:
+    return encounters_visible(user=user).filter(call_id=call_id)
+
+
+def encounter_get(*, user: Any, encounter_id: int) -> Encounter:
+    return encounters_visible(user=user).get(pk=encounter_id)
+
+
+def people_in_encounter(*, user: Any, encounter_id: int) -> QuerySet[EncounterPerson]:
+    return restrict(
+        EncounterPerson.objects.select_related("person").filter(encounter_id=encounter_id), user
+    )

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from corespond.field import views
+
+app_name = "field"
+urlpatterns = [
+    path("", views.mine, name="mine"),
+    path("encounters/<int:encounter_id>/", views.encounter, name="encounter"),
+    path("encounters/<int:encounter_id>/stamp/", views.stamp, name="stamp"),
+    path("encounters/<int:encounter_id>/people/", views.person_add, name="person_add"),
+]

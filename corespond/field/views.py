@@ -1,0 +1,129 @@
+"""Field pages, built for a phone: the team's assignment and the encounter record."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from corespond.core.roles import ENCOUNTER_ROLES, require_role
+from corespond.dispatch.selectors import open_assignment_for_member
+from corespond.field import selectors, services
+from corespond.field.forms import EncounterForm, PersonForm
+from corespond.field.models import Encounter
+
+STAMP_LABELS = [
+    ("en_route_at", "En route"),
+    ("arrived_at", "Arrived"),
+    ("engaged_at", "Engaged"),
+    ("cleared_at", "Cleared"),
+]
+
+
+def _get(request: HttpRequest, encounter_id: int) -> Encounter:
+    try:
+        return selectors.encounter_get(user=request.user, encounter_id=encounter_id)
+    except Encounter.DoesNotExist as exc:
+        raise Http404("No such encounter, or you may not see it.") from exc
+
+
+@login_required
+def mine(request: HttpRequest) -> HttpResponse:
+    require_role(request.user, ENCOUNTER_ROLES)
+    assignment = open_assignment_for_member(user=request.user)
+    if assignment is not None:
+        encounter = selectors.encounters_visible(user=request.user).filter(
+            assignment=assignment
+        ).first()
+        if encounter is not None:
+            return redirect("field:encounter", encounter_id=encounter.pk)
+    recent = selectors.encounters_visible(user=request.user).filter(
+        team__members__user=request.user
+    )[:10]
+    return render(request, "field/mine.html", {"recent": recent})
+
+
+@login_required
+def encounter(request: HttpRequest, encounter_id: int) -> HttpResponse:
+    require_role(request.user, ENCOUNTER_ROLES)
+    enc = _get(request, encounter_id)
+    form = EncounterForm(
+        request.POST or None,
+        initial={f: getattr(enc, f) for f in EncounterForm.base_fields},
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.encounter_update(
+                    actor=request.user, encounter_id=enc.pk, **form.cleaned_data
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+                status = 400
+            else:
+                if "complete" in request.POST:
+                    try:
+                        services.encounter_complete(actor=request.user, encounter_id=enc.pk)
+                    except ValidationError as exc:
+                        form.add_error(None, exc)
+                        status = 400
+                    else:
+                        messages.success(request, "Encounter complete. The team is available.")
+                        return redirect("field:mine")
+                else:
+                    messages.success(request, "Saved.")
+                    return redirect("field:encounter", encounter_id=enc.pk)
+        else:
+            status = 400
+        enc = _get(request, encounter_id)
+    return render(
+        request,
+        "field/encounter.html",
+        {
+            "encounter": enc,
+            "form": form,
+            "person_form": PersonForm(),
+            "people": selectors.people_in_encounter(user=request.user, encounter_id=enc.pk),
+            "stamps": [(f, label, getattr(enc, f)) for f, label in STAMP_LABELS],
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def stamp(request: HttpRequest, encounter_id: int) -> HttpResponse:
+    try:
+        services.encounter_stamp(
+            actor=request.user, encounter_id=encounter_id, stamp=request.POST.get("stamp", "")
+        )
+    except Encounter.DoesNotExist as exc:
+        raise Http404 from exc
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("field:encounter", encounter_id=encounter_id)
+
+
+@login_required
+@require_POST
+def person_add(request: HttpRequest, encounter_id: int) -> HttpResponse:
+    form = PersonForm(request.POST)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            messages.error(request, f"{form.fields[field].label}: {' '.join(errors)}")
+        return redirect("field:encounter", encounter_id=encounter_id)
+    try:
+        services.encounter_person_add(
+            actor=request.user, encounter_id=encounter_id, **form.cleaned_data
+        )
+    except Encounter.DoesNotExist as exc:
+        raise Http404 from exc
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Person added.")
+    return redirect("field:encounter", encounter_id=encounter_id)

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from corespond.core.models import Agency, Program
+from corespond.core.vocab import CallSource, CallType, UnservedReason
+
+
+class CallForm(forms.Form):
+    """What a call-taker asks. Labels are the questions, in the order they are asked."""
+
+    program = forms.ModelChoiceField(queryset=Program.objects.none())
+    agency = forms.ModelChoiceField(queryset=Agency.objects.none(), label="Receiving agency")
+    received_at = forms.DateTimeField(
+        label="Received",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="Local time of the program.",
+    )
+    source = forms.ChoiceField(choices=CallSource.choices, initial=CallSource.PHONE_911)
+    call_type = forms.ChoiceField(choices=CallType.choices, label="Call type (APCO)")
+    source_call_type = forms.CharField(
+        required=False, max_length=120, label="Call type as the CAD wrote it"
+    )
+    address = forms.CharField(max_length=200)
+    behavioral_health = forms.BooleanField(
+        required=False, label="Behavioural-health need (mental health or substance use)"
+    )
+    weapons = forms.BooleanField(required=False, label="Weapon reported")
+    violence_in_progress = forms.BooleanField(required=False, label="Violence in progress")
+    medical_emergency = forms.BooleanField(required=False, label="Medical emergency or overdose")
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args: Any, programs: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["program"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = programs
+        agencies = self.fields["agency"]
+        assert isinstance(agencies, forms.ModelChoiceField)
+        agencies.queryset = Agency.objects.filter(programs__in=programs).distinct()
+        if programs.count() == 1:
+            field.initial = programs.first()
+        self.fields["received_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        program, agency = data.get("program"), data.get("agency")
+        if program and agency and not program.agencies.filter(pk=agency.pk).exists():
+            self.add_error("agency", "That agency does not take part in the chosen program.")
+        return data
+
+
+class CloseUnservedForm(forms.Form):
+    reason = forms.ChoiceField(choices=UnservedReason.choices, label="Why no team went")

@@ -1,0 +1,80 @@
+"""Calls for service and the triage decision made on each."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from corespond.core.access import GatedManager
+from corespond.core.models import Agency, Program
+from corespond.core.vocab import CallSource, CallType, ResponseType, UnservedReason
+
+
+class Call(models.Model):
+    """A request for help: a 911 or 988 call, a police request from the scene, a walk-in."""
+
+    GATE_PROGRAM_PATH = "program"
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", "Waiting for a team"
+        ASSIGNED = "assigned", "Team assigned"
+        CLOSED = "closed", "Closed"
+
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="calls")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="calls")
+    reference = models.CharField(max_length=32, unique=True)
+    received_at = models.DateTimeField(db_index=True)
+    source = models.CharField(max_length=16, choices=CallSource.choices, default=CallSource.PHONE_911)
+    call_type = models.CharField(max_length=16, choices=CallType.choices)
+    # The call type as the source CAD wrote it (e.g. "PERSON IN BEHAVIORAL/EMOTIONAL CRISIS").
+    source_call_type = models.CharField(max_length=120, blank=True)
+    # Kept apart from call_type: CAD call types under-count behavioural-health calls.
+    behavioral_health = models.BooleanField(default=False)
+    weapons = models.BooleanField(default=False)
+    violence_in_progress = models.BooleanField(default=False)
+    medical_emergency = models.BooleanField(default=False)
+    address = models.CharField(max_length=200)
+    zone = models.CharField(max_length=64, blank=True)
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    description = models.TextField(blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.WAITING)
+    unserved_reason = models.CharField(max_length=16, choices=UnservedReason.choices, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    external_id = models.CharField(max_length=64, blank=True)
+
+    objects = GatedManager()
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="call_external_id_unique",
+            )
+        ]
+        indexes = [models.Index(fields=["program", "status", "received_at"])]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class TriageDecision(models.Model):
+    """Who should go to a call, by which rule, and why, as the protocol decided it."""
+
+    call = models.OneToOneField(Call, on_delete=models.CASCADE, related_name="triage")
+    response_type = models.CharField(max_length=32, choices=ResponseType.choices)
+    priority = models.PositiveSmallIntegerField()
+    eligible = models.BooleanField()
+    outside_service_hours = models.BooleanField(default=False)
+    rule = models.CharField(max_length=64)
+    explanation = models.CharField(max_length=300)
+    protocol_version = models.CharField(max_length=64)
+    decided_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.call}: {self.response_type} ({self.rule})"

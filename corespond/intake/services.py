@@ -1,0 +1,134 @@
+"""Writes for intake: create a call, triage it, close it without a team."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from corespond.core.access import Action, audit_event, programs_for, restrict
+from corespond.core.models import Agency, Program
+from corespond.core.roles import DISPATCH_ROLES, require_role
+from corespond.core.vocab import BEHAVIORAL_HEALTH_CALL_TYPES, UnservedReason
+from corespond.intake.models import Call, TriageDecision
+from corespond.intake.triage import PROTOCOL_VERSION, CallFacts, decide
+
+ERR_FUTURE_CALL = "The call cannot be received in the future."
+ERR_PROGRAM_AGENCY = "That agency does not take part in this program."
+ERR_NOT_YOUR_PROGRAM = "You are not a member of that program."
+ERR_UNSERVED_REASON = "An eligible call closed without a team needs a reason."
+ERR_CALL_NOT_WAITING = "This call is not waiting for a team any more."
+
+
+def new_reference(received_at: datetime) -> str:
+    # Random suffix, not a counter: two call-takers creating calls at once never collide.
+    return f"{received_at:%y%m%d}-{secrets.token_hex(3).upper()}"
+
+
+def call_triage(*, call: Call) -> TriageDecision:
+    """Run the protocol on a call and store the decision (replacing an earlier one)."""
+    program = call.program
+    local_hour = timezone.localtime(call.received_at, program.tzinfo).hour
+    decision = decide(
+        CallFacts(
+            call_type=call.call_type,
+            behavioral_health=call.behavioral_health,
+            weapons=call.weapons,
+            violence_in_progress=call.violence_in_progress,
+            medical_emergency=call.medical_emergency,
+        ),
+        default_response_type=program.default_response_type,
+        in_service_hours=program.in_service_hours(local_hour),
+    )
+    triage, _ = TriageDecision.objects.update_or_create(
+        call=call,
+        defaults={
+            "response_type": decision.response_type,
+            "priority": decision.priority,
+            "eligible": decision.eligible,
+            "outside_service_hours": decision.outside_service_hours,
+            "rule": decision.rule,
+            "explanation": decision.explanation,
+            "protocol_version": PROTOCOL_VERSION,
+        },
+    )
+    return triage
+
+
+@transaction.atomic
+def call_create(
+    *,
+    actor: Any,
+    program: Program,
+    agency: Agency,
+    received_at: datetime,
+    call_type: str,
+    address: str,
+    behavioral_health: bool = False,
+    weapons: bool = False,
+    violence_in_progress: bool = False,
+    medical_emergency: bool = False,
+    source: str = "911",
+    source_call_type: str = "",
+    description: str = "",
+    zone: str = "",
+    latitude: float | None = None,
+    longitude: float | None = None,
+) -> Call:
+    """Record a call and triage it in one transaction: no call exists without a decision."""
+    require_role(actor, DISPATCH_ROLES)
+    if not actor.is_superuser and not programs_for(actor).filter(pk=program.pk).exists():
+        raise PermissionDenied(ERR_NOT_YOUR_PROGRAM)
+    if not program.agencies.filter(pk=agency.pk).exists():
+        raise ValidationError({"agency": ERR_PROGRAM_AGENCY})
+    if received_at > timezone.now() + timedelta(minutes=5):
+        raise ValidationError({"received_at": ERR_FUTURE_CALL})
+    call = Call(
+        program=program,
+        agency=agency,
+        reference=new_reference(received_at),
+        received_at=received_at,
+        source=source,
+        call_type=call_type,
+        source_call_type=source_call_type,
+        behavioral_health=behavioral_health or call_type in BEHAVIORAL_HEALTH_CALL_TYPES,
+        weapons=weapons,
+        violence_in_progress=violence_in_progress,
+        medical_emergency=medical_emergency,
+        address=address,
+        zone=zone,
+        latitude=latitude,
+        longitude=longitude,
+        description=description,
+        created_by=actor,
+    )
+    call.full_clean()
+    call.save()
+    triage = call_triage(call=call)
+    if not triage.eligible:
+        # Calls the team does not take leave the waiting list at once; they stay on record.
+        call.status = Call.Status.CLOSED
+        call.closed_at = timezone.now()
+        call.save(update_fields=["status", "closed_at"])
+    audit_event(user=actor, action=Action.CHANGE, model=Call, ids=[call.pk], purpose="intake")
+    return call
+
+
+@transaction.atomic
+def call_close_unserved(*, actor: Any, call_id: int, reason: str) -> Call:
+    """Close a waiting call that got no team. Eligible calls must say why."""
+    require_role(actor, DISPATCH_ROLES)
+    call = restrict(Call.objects.select_for_update(), actor, action=Action.CHANGE).get(pk=call_id)
+    if call.status != Call.Status.WAITING:
+        raise ValidationError(ERR_CALL_NOT_WAITING)
+    if reason not in UnservedReason.values:
+        raise ValidationError({"reason": ERR_UNSERVED_REASON})
+    call.status = Call.Status.CLOSED
+    call.unserved_reason = reason
+    call.closed_at = timezone.now()
+    call.save(update_fields=["status", "unserved_reason", "closed_at"])
+    return call

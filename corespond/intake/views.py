@@ -1,0 +1,95 @@
+"""Pages for the call-taker: enter a call, see its triage decision, browse calls."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from corespond.core.access import programs_for
+from corespond.core.models import Program
+from corespond.core.roles import DISPATCH_ROLES, require_role
+from corespond.dispatch.selectors import teams_free_for
+from corespond.field.selectors import encounters_for_call
+from corespond.intake import selectors, services
+from corespond.intake.forms import CallForm, CloseUnservedForm
+from corespond.intake.models import Call
+
+
+def _programs(request: HttpRequest):  # type: ignore[no-untyped-def]
+    if request.user.is_superuser:
+        return Program.objects.all()
+    return programs_for(request.user)  # type: ignore[arg-type]
+
+
+@login_required
+def call_new(request: HttpRequest) -> HttpResponse:
+    require_role(request.user, DISPATCH_ROLES)
+    form = CallForm(request.POST or None, programs=_programs(request))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            call = services.call_create(actor=request.user, **data)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            return redirect("intake:call_detail", call_id=call.pk)
+    return render(request, "intake/call_new.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+def call_list(request: HttpRequest) -> HttpResponse:
+    calls = selectors.calls_visible(user=request.user)
+    status = request.GET.get("status", "")
+    if status in Call.Status.values:
+        calls = calls.filter(status=status)
+    page = Paginator(calls, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "intake/call_list.html",
+        {"page": page, "status": status, "statuses": Call.Status.choices},
+    )
+
+
+@login_required
+def call_detail(request: HttpRequest, call_id: int) -> HttpResponse:
+    try:
+        call = selectors.call_get(user=request.user, call_id=call_id)
+    except Call.DoesNotExist as exc:
+        raise Http404("No such call, or you may not see it.") from exc
+    teams = teams_free_for(user=request.user, program_id=call.program_id)
+    return render(
+        request,
+        "intake/call_detail.html",
+        {
+            "call": call,
+            "teams": teams,
+            "encounters": encounters_for_call(user=request.user, call_id=call.pk),
+            "close_form": CloseUnservedForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def call_close_unserved(request: HttpRequest, call_id: int) -> HttpResponse:
+    form = CloseUnservedForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, services.ERR_UNSERVED_REASON)
+        return redirect("intake:call_detail", call_id=call_id)
+    try:
+        services.call_close_unserved(
+            actor=request.user, call_id=call_id, reason=form.cleaned_data["reason"]
+        )
+    except Call.DoesNotExist as exc:
+        raise Http404 from exc
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Call closed without a team; the reason is recorded.")
+    return redirect("dispatch:board")

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from datetime import date
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from corespond.core.models import Agency, Program
+from corespond.core.vocab import ProgramModel, ResponseType
+from corespond.dispatch.models import Team
+from corespond.outcomes import metrics
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise CommandError(f"Dates are YYYY-MM-DD, got {value!r}.") from exc
+
+
+class Command(BaseCommand):
+    help = (
+        "Print the metric catalog (spec/metrics.md) for a period as a table, JSON or CSV.\n"
+        "JSON is keyed by metric id; each rate carries its numerator and denominator."
+    )
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--from", dest="date_from", help="first day, YYYY-MM-DD (inclusive)")
+        parser.add_argument("--to", dest="date_to", help="last day, YYYY-MM-DD (inclusive)")
+        parser.add_argument("--program", help="program slug (its time zone sets the days)")
+        parser.add_argument("--agency", help="agency slug")
+        parser.add_argument("--team", help="team call sign")
+        parser.add_argument("--response-type", choices=ResponseType.values)
+        parser.add_argument("--model", choices=ProgramModel.values, help="program model")
+        parser.add_argument("--format", choices=["table", "json", "csv"], default="table")
+
+    def handle(self, *args: Any, **o: Any) -> None:
+        program = agency = team = None
+        try:
+            if o["program"]:
+                program = Program.objects.get(slug=o["program"])
+            if o["agency"]:
+                agency = Agency.objects.get(slug=o["agency"])
+            if o["team"]:
+                team = Team.objects.get(call_sign=o["team"], **({"program": program} if program else {}))
+        except (Program.DoesNotExist, Agency.DoesNotExist, Team.DoesNotExist) as exc:
+            raise CommandError(f"Not found: {exc}") from exc
+        except Team.MultipleObjectsReturned as exc:
+            raise CommandError("Several programs have that call sign: add --program.") from exc
+        filters = metrics.Filters(
+            date_from=_date(o["date_from"]) if o["date_from"] else None,
+            date_to=_date(o["date_to"]) if o["date_to"] else None,
+            program_id=program.pk if program else None,
+            agency_id=agency.pk if agency else None,
+            team_id=team.pk if team else None,
+            response_type=o["response_type"],
+            model=o["model"],
+            tz=program.timezone if program else "",
+        )
+        if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
+            raise CommandError("--from must be on or before --to.")
+        values = metrics.compute(filters, system_reason="metrics command")
+        if o["format"] == "json":
+            self.stdout.write(json.dumps(values, indent=2, sort_keys=True))
+        elif o["format"] == "csv":
+            writer = csv.writer(self.stdout if self.stdout else sys.stdout)
+            writer.writerow(["metric", "value", "numerator", "denominator", "n"])
+            for mid, m in values.items():
+                value = json.dumps(m["value"]) if isinstance(m["value"], dict) else m["value"]
+                writer.writerow([mid, value, m.get("numerator", ""), m.get("denominator", ""), m.get("n", "")])
+        else:
+            width = max(len(k) for k in values)
+            for mid, m in values.items():
+                self.stdout.write(f"{mid:<{width}}  {metrics.display(mid, m, suppress=False)}")

@@ -1,0 +1,278 @@
+"""The metric catalog (``spec/metrics.md``), computed one way for every view.
+
+Pages, the CLI, exports and later the API and funder report all call :func:`compute`. Each
+metric is a dict with ``value``; a rate also carries ``numerator`` and ``denominator``, a
+percentile the number of intervals ``n`` it was taken over. Reads go through the access gate
+with the aggregate action, so evaluators get numbers and never rows.
+
+The foundation computes the calls, response, contact, disposition, outcome and part of the
+care sections; the outcomes issue adds the rest of the catalog to the same function.
+"""
+
+from __future__ import annotations
+
+import statistics
+import zoneinfo
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from corespond.care.models import FollowUp
+from corespond.core.access import Action, restrict, system
+from corespond.core.vocab import (
+    DIVERSION_DISPOSITIONS,
+    ContactOutcome,
+    Disposition,
+    FollowUpOutcome,
+    UnservedReason,
+)
+from corespond.dispatch.models import Assignment
+from corespond.field.models import INTERVALS, Encounter
+from corespond.intake.models import Call
+
+SUPPRESSION_THRESHOLD = 11
+
+LABELS: dict[str, str] = {
+    "calls.total": "Calls received",
+    "calls.behavioral_health": "Behavioural-health calls",
+    "calls.eligible": "Calls eligible for a team",
+    "calls.eligible_served_rate": "Eligible calls served by a team",
+    "calls.eligible_unserved_by_reason": "Eligible calls with no team, by reason",
+    "calls.eligible_outside_hours_share": "Eligible calls outside service hours",
+    "response.negative_intervals": "Encounters with a negative interval (excluded)",
+    "contact.engaged_rate": "Person engaged",
+    "contact.unable_to_locate_rate": "Unable to locate",
+    "outcome.no_arrest_rate": "Ended without arrest",
+    "outcome.diversion_rate": "Diverted from ER, arrest and citation",
+    "outcome.ed_rate": "Taken to an emergency department",
+    "outcome.involuntary_hold_rate": "Involuntary hold",
+    "outcome.use_of_force_rate": "Use of force",
+    "outcome.injury_rate": "Injury (person or staff)",
+    "care.service_provided_rate": "Engaged encounters with a service provided",
+    "care.followup_on_time_rate": "Follow-ups attempted within the window",
+    "care.followup_connected_rate": "Follow-ups connected to care",
+}
+for _name in INTERVALS:
+    for _p in ("p50", "p90"):
+        LABELS[f"response.{_name}_minutes.{_p}"] = (
+            f"{_name.replace('_', ' ').capitalize()} time, {_p} (minutes)"
+        )
+for _code, _label in Disposition.choices:
+    if _code != Disposition.UNKNOWN:
+        LABELS[f"disposition.share.{_code}"] = f"Disposition: {_label}"
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The filters every metric accepts. Dates are inclusive, in the program's time zone."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    program_id: int | None = None
+    agency_id: int | None = None
+    team_id: int | None = None
+    response_type: str | None = None
+    model: str | None = None
+    tz: str = ""
+
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.tz or settings.DEFAULT_PROGRAM_TIMEZONE)
+
+    def call_q(self, prefix: str = "") -> Q:
+        q = Q()
+        zone = self.zone()
+        if self.date_from:
+            q &= Q(**{f"{prefix}received_at__gte": datetime.combine(self.date_from, time(), zone)})
+        if self.date_to:
+            end = datetime.combine(self.date_to + timedelta(days=1), time(), zone)
+            q &= Q(**{f"{prefix}received_at__lt": end})
+        if self.program_id:
+            q &= Q(**{f"{prefix}program_id": self.program_id})
+        if self.agency_id:
+            q &= Q(**{f"{prefix}agency_id": self.agency_id})
+        if self.team_id:
+            q &= Q(**{f"{prefix}assignments__team_id": self.team_id})
+        if self.response_type:
+            q &= Q(**{f"{prefix}triage__response_type": self.response_type})
+        if self.model:
+            q &= Q(**{f"{prefix}program__model": self.model})
+        return q
+
+
+def rate(numerator: int, denominator: int) -> dict[str, Any]:
+    value = numerator / denominator if denominator else None
+    return {"value": value, "numerator": numerator, "denominator": denominator}
+
+
+def percentile(values: list[float], pct: int) -> float | None:
+    """Linear interpolation between closest ranks (numpy's default), as the spec asks."""
+    if not values:
+        return None
+    if len(values) == 1:
+        return values[0]
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    if pct == 100:
+        return max(values)
+    return cuts[pct - 1]
+
+
+def _gated(qs: QuerySet[Any], user: Any, system_reason: str) -> QuerySet[Any]:
+    if user is None:
+        return system(qs, reason=system_reason or "metrics", action=Action.AGGREGATE)
+    return restrict(qs, user, action=Action.AGGREGATE, purpose="metrics")
+
+
+def compute(filters: Filters, *, user: Any = None, system_reason: str = "") -> dict[str, Any]:
+    """Every metric for ``filters``, as seen by ``user`` (or a named system job)."""
+    out: dict[str, Any] = {}
+    calls = _gated(Call.objects.filter(filters.call_q()), user, system_reason)
+    if filters.team_id:
+        calls = calls.distinct()
+    has_team = Exists(Assignment.objects.filter(call=OuterRef("pk")))
+    eligible = Q(triage__eligible=True)
+    c = calls.annotate(has_team=has_team).aggregate(
+        total=Count("id"),
+        bh=Count("id", filter=Q(behavioral_health=True)),
+        eligible=Count("id", filter=eligible),
+        served=Count("id", filter=eligible & Q(has_team=True)),
+        outside=Count("id", filter=eligible & Q(triage__outside_service_hours=True)),
+    )
+    out["calls.total"] = {"value": c["total"]}
+    out["calls.behavioral_health"] = {"value": c["bh"]}
+    out["calls.eligible"] = {"value": c["eligible"]}
+    out["calls.eligible_served_rate"] = rate(c["served"], c["eligible"])
+    unserved = (
+        calls.annotate(has_team=has_team)
+        .filter(eligible, has_team=False)
+        .values("unserved_reason")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    by_reason = {code: 0 for code in UnservedReason.values} | {"not_recorded": 0}
+    for row in unserved:
+        by_reason[row["unserved_reason"] or "not_recorded"] += row["n"]
+    out["calls.eligible_unserved_by_reason"] = {"value": by_reason}
+    out["calls.eligible_outside_hours_share"] = rate(c["outside"], c["eligible"])
+
+    encounters = _gated(Encounter.objects.filter(filters.call_q("call__")), user, system_reason)
+    if filters.team_id:
+        encounters = encounters.filter(team_id=filters.team_id)
+    out.update(_response_metrics(encounters))
+    out.update(_encounter_metrics(encounters))
+    out.update(_care_metrics(encounters, user, system_reason))
+    return out
+
+
+def _response_metrics(encounters: QuerySet[Encounter]) -> dict[str, Any]:
+    fields = sorted({f for pair in INTERVALS.values() for f in pair})
+    samples: dict[str, list[float]] = {name: [] for name in INTERVALS}
+    negative_encounters = 0
+    for row in encounters.values_list(*fields).iterator(chunk_size=5000):
+        stamps = dict(zip(fields, row, strict=True))
+        negative = False
+        for name, (start, end) in INTERVALS.items():
+            if stamps[start] is None or stamps[end] is None:
+                continue
+            minutes = (stamps[end] - stamps[start]).total_seconds() / 60
+            if minutes < 0:
+                negative = True
+                continue
+            samples[name].append(minutes)
+        negative_encounters += negative
+    out: dict[str, Any] = {}
+    for name, values in samples.items():
+        for pct in (50, 90):
+            out[f"response.{name}_minutes.p{pct}"] = {
+                "value": percentile(values, pct),
+                "n": len(values),
+            }
+    out["response.negative_intervals"] = {"value": negative_encounters}
+    return out
+
+
+def _encounter_metrics(encounters: QuerySet[Encounter]) -> dict[str, Any]:
+    known_outcome = ~Q(contact_outcome=ContactOutcome.UNKNOWN)
+    with_disposition = ~Q(disposition=Disposition.UNKNOWN)
+    agg: dict[str, Any] = {
+        "known_outcome": Count("id", filter=known_outcome),
+        "engaged": Count("id", filter=Q(contact_outcome=ContactOutcome.ENGAGED)),
+        "utl": Count("id", filter=Q(contact_outcome=ContactOutcome.UNABLE_TO_LOCATE)),
+        "disposed": Count("id", filter=with_disposition),
+        "diverted": Count("id", filter=Q(disposition__in=DIVERSION_DISPOSITIONS)),
+        "hold": Count("id", filter=with_disposition & Q(involuntary_hold=True)),
+        "force": Count("id", filter=with_disposition & Q(use_of_force=True)),
+        "injury": Count(
+            "id", filter=with_disposition & (Q(injury_person=True) | Q(injury_staff=True))
+        ),
+        "service": Count(
+            "id", filter=Q(contact_outcome=ContactOutcome.ENGAGED, service_provided=True)
+        ),
+    }
+    for code in Disposition.values:
+        agg[f"d_{code}"] = Count("id", filter=Q(disposition=code))
+    e = encounters.aggregate(**agg)
+    out: dict[str, Any] = {
+        "contact.engaged_rate": rate(e["engaged"], e["known_outcome"]),
+        "contact.unable_to_locate_rate": rate(e["utl"], e["known_outcome"]),
+    }
+    for code in Disposition.values:
+        if code != Disposition.UNKNOWN:
+            out[f"disposition.share.{code}"] = rate(e[f"d_{code}"], e["disposed"])
+    out["outcome.no_arrest_rate"] = rate(e["disposed"] - e[f"d_{Disposition.ARREST}"], e["disposed"])
+    out["outcome.diversion_rate"] = rate(e["diverted"], e["disposed"])
+    out["outcome.ed_rate"] = rate(e[f"d_{Disposition.EMERGENCY_DEPARTMENT}"], e["disposed"])
+    out["outcome.involuntary_hold_rate"] = rate(e["hold"], e["disposed"])
+    out["outcome.use_of_force_rate"] = rate(e["force"], e["disposed"])
+    out["outcome.injury_rate"] = rate(e["injury"], e["disposed"])
+    out["care.service_provided_rate"] = rate(e["service"], e["engaged"])
+    return out
+
+
+def _care_metrics(encounters: QuerySet[Encounter], user: Any, system_reason: str) -> dict[str, Any]:
+    followups = _gated(
+        FollowUp.objects.filter(encounter__in=encounters.values("pk")), user, system_reason
+    )
+    now = timezone.now()
+    # due_at is created_at + the program's window, so "first attempt by due_at" is the
+    # spec's "first attempt within the protocol window".
+    first = followups.annotate(first_attempt=Min("attempts__at"))
+    f = first.aggregate(
+        due=Count("id", filter=Q(due_at__lte=now)),
+        on_time=Count(
+            "id",
+            filter=Q(due_at__lte=now, first_attempt__lte=F("due_at")),
+        ),
+        final=Count("id", filter=~Q(outcome=FollowUpOutcome.PENDING)),
+        connected=Count("id", filter=Q(outcome=FollowUpOutcome.CONTACTED_CONNECTED)),
+    )
+    return {
+        "care.followup_on_time_rate": rate(f["on_time"], f["due"]),
+        "care.followup_connected_rate": rate(f["connected"], f["final"]),
+    }
+
+
+def display(metric_id: str, metric: dict[str, Any], *, suppress: bool) -> str:
+    """Human text for a metric; counts under 11 become "<11" where suppression applies."""
+
+    def count(n: int) -> str:
+        return "<11" if suppress and 0 < n < SUPPRESSION_THRESHOLD else f"{n:,}"
+
+    value = metric["value"]
+    if "denominator" in metric:
+        if value is None:
+            return "no data"
+        if suppress and (
+            0 < metric["numerator"] < SUPPRESSION_THRESHOLD
+            or 0 < metric["denominator"] < SUPPRESSION_THRESHOLD
+        ):
+            return "suppressed (<11)"
+        return f"{value:.1%} ({metric['numerator']:,} of {metric['denominator']:,})"
+    if "n" in metric:
+        return "no data" if value is None else f"{value:.1f} min (n={metric['n']:,})"
+    if isinstance(value, dict):
+        return ", ".join(f"{k.replace('_', ' ')}: {count(v)}" for k, v in value.items())
+    return count(value)

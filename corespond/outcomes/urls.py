@@ -1,0 +1,6 @@
+from django.urls import path
+
+from corespond.outcomes import views
+
+app_name = "outcomes"
+urlpatterns = [path("metrics/", views.metrics_page, name="metrics")]

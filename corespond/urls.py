@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from corespond.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("calls/", include("corespond.intake.urls")),
+    path("dispatch/", include("corespond.dispatch.urls")),
+    path("field/", include("corespond.field.urls")),
+    path("care/", include("corespond.care.urls")),
+    path("outcomes/", include("corespond.outcomes.urls")),
+    path("admin/", admin.site.urls),
+]
