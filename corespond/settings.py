@@ -143,6 +143,9 @@ else:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": envint("SQLITE_BUSY_TIMEOUT_SECONDS", 20),
             },
+            # Tests use a real file, not shared-cache memory, so that concurrent transactions
+            # behave as they do in production (locks, busy timeout, WAL).
+            "TEST": {"NAME": str(DATA_DIR / "test-corespond.sqlite3")},
         }
     }
 

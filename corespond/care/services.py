@@ -92,7 +92,7 @@ def followup_attempt_record(
     """Record one attempt; close the follow-up with an outcome, or after the last try."""
     require_role(actor, CARE_ROLES)
     followup = (
-        restrict(FollowUp.objects.select_for_update(), actor, action=Action.CHANGE)
+        restrict(FollowUp.objects.select_for_update(of=("self",)), actor, action=Action.CHANGE)
         .select_related("encounter__call__program")
         .get(pk=followup_id)
     )

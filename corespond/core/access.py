@@ -80,6 +80,11 @@ class GatedQuerySet(models.QuerySet[M]):
         clone._gate_stamp = self._gate_stamp
         return clone  # type: ignore[no-any-return]
 
+    def __repr__(self) -> str:
+        if self._gate_stamp is None:
+            return f"<GatedQuerySet of {self.model.__name__}, not yet through the gate>"
+        return super().__repr__()
+
     def _require_stamp(self, *, rows: bool) -> Stamp:
         stamp = self._gate_stamp
         if stamp is None:

@@ -35,7 +35,7 @@ ERR_NAME_REQUIRED = "An engaged encounter needs the person's given name."
 def _encounter_for_change(actor: Any, encounter_id: int) -> Encounter:
     require_role(actor, ENCOUNTER_ROLES)
     return (
-        restrict(Encounter.objects.select_for_update(), actor, action=Action.CHANGE)
+        restrict(Encounter.objects.select_for_update(of=("self",)), actor, action=Action.CHANGE)
         .select_related("call__program", "team", "assignment")
         .get(pk=encounter_id)
     )

@@ -1,0 +1,93 @@
+"""Follow-up attempts and the referral loop."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from corespond.care import services
+from corespond.care.models import FollowUp, Referral, ReferralStatusChange, Resource
+from corespond.core.access import system
+from corespond.dispatch.services import unit_assign
+from corespond.field import services as field
+from tests.journey import encounter_of, make_call
+
+
+@pytest.fixture
+def followup(world) -> FollowUp:
+    call = make_call(world)
+    enc = encounter_of(unit_assign(actor=world.alice, call_id=call.pk, team_id=world.team.pk))
+    field.encounter_person_add(actor=world.clara, encounter_id=enc.pk, given_name="Riley")
+    field.encounter_update(
+        actor=world.clara, encounter_id=enc.pk, contact_outcome="engaged",
+        disposition="crisis_facility",
+    )
+    field.encounter_complete(actor=world.clara, encounter_id=enc.pk)
+    return system(FollowUp.objects.all(), reason="test").get()
+
+
+def test_reached_attempt_with_an_outcome_closes_the_follow_up(world, followup) -> None:
+    done = services.followup_attempt_record(
+        actor=world.kim, followup_id=followup.pk, method="phone", reached=True,
+        outcome="contacted_connected",
+    )
+    assert done.outcome == "contacted_connected" and done.closed_at is not None
+    with pytest.raises(ValidationError, match="already closed"):
+        services.followup_attempt_record(
+            actor=world.kim, followup_id=followup.pk, method="phone", reached=False
+        )
+
+
+def test_person_not_reached_after_the_protocols_attempts_is_marked_not_reached(world, followup) -> None:
+    for _ in range(2):
+        still = services.followup_attempt_record(
+            actor=world.kim, followup_id=followup.pk, method="phone", reached=False
+        )
+        assert still.outcome == "pending"
+    last = services.followup_attempt_record(
+        actor=world.kim, followup_id=followup.pk, method="visit", reached=False
+    )
+    assert last.outcome == "not_reached"
+
+
+def test_connected_outcome_needs_a_successful_attempt(world, followup) -> None:
+    with pytest.raises(ValidationError):
+        services.followup_attempt_record(
+            actor=world.kim, followup_id=followup.pk, method="text", reached=False,
+            outcome="contacted_connected",
+        )
+
+
+def test_officer_cannot_work_the_follow_up_queue(world, followup) -> None:
+    with pytest.raises(PermissionDenied):
+        services.followup_attempt_record(
+            actor=world.oscar, followup_id=followup.pk, method="phone", reached=False
+        )
+
+
+def test_referral_keeps_who_changed_its_status_and_when(world, followup) -> None:
+    resource = Resource.objects.create(
+        program=world.program, organization="Harbor", name="Respite", category="crisis_stabilization"
+    )
+    referral = services.referral_create(
+        actor=world.kim, person_id=followup.person_id, resource_id=resource.pk
+    )
+    services.referral_status_set(actor=world.kim, referral_id=referral.pk, status="accepted")
+    services.referral_status_set(actor=world.kim, referral_id=referral.pk, status="completed")
+    history = system(ReferralStatusChange.objects.all(), reason="t").filter(referral=referral)
+    assert [(h.status, h.by) for h in history] == [
+        ("requested", world.kim), ("accepted", world.kim), ("completed", world.kim)
+    ]
+    assert system(Referral.objects.all(), reason="t").get().status == "completed"
+    with pytest.raises(ValidationError):
+        services.referral_status_set(actor=world.kim, referral_id=referral.pk, status="completed")
+    with pytest.raises(ValidationError):
+        services.referral_status_set(actor=world.kim, referral_id=referral.pk, status="lost")
+
+
+def test_resource_from_another_program_is_refused(world, followup) -> None:
+    other = Resource.objects.create(
+        program=world.elsewhere, organization="Far", name="Far Shelter", category="shelter"
+    )
+    with pytest.raises(ValidationError):
+        services.referral_create(actor=world.kim, person_id=followup.person_id, resource_id=other.pk)

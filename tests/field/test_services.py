@@ -1,0 +1,103 @@
+"""The encounter: one-tap stamps, the record, and completion that frees the team."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+
+from corespond.care.models import FollowUp
+from corespond.core.access import system
+from corespond.core.vocab import UnitStatus
+from corespond.dispatch.models import Team
+from corespond.dispatch.services import unit_assign
+from corespond.field import services
+from corespond.intake.models import Call
+from tests.journey import encounter_of, make_call
+
+
+@pytest.fixture
+def encounter(world):  # type: ignore[no-untyped-def]
+    call = make_call(world)
+    return encounter_of(unit_assign(actor=world.alice, call_id=call.pk, team_id=world.team.pk))
+
+
+def test_first_tap_sets_the_stamp_and_moves_the_team(world, encounter) -> None:
+    services.encounter_stamp(actor=world.oscar, encounter_id=encounter.pk, stamp="arrived_at")
+    first = system(type(encounter).objects.all(), reason="t").get(pk=encounter.pk).arrived_at
+    services.encounter_stamp(actor=world.clara, encounter_id=encounter.pk, stamp="arrived_at")
+    again = system(type(encounter).objects.all(), reason="t").get(pk=encounter.pk).arrived_at
+    assert first is not None and first == again
+    assert Team.objects.get(pk=world.team.pk).status == UnitStatus.ON_SCENE
+
+
+def test_unknown_stamp_is_refused(world, encounter) -> None:
+    with pytest.raises(ValidationError):
+        services.encounter_stamp(actor=world.oscar, encounter_id=encounter.pk, stamp="lunch_at")
+
+
+def test_times_that_go_backwards_are_refused(world, encounter) -> None:
+    with pytest.raises(ValidationError, match="before dispatched"):
+        services.encounter_update(
+            actor=world.oscar, encounter_id=encounter.pk,
+            arrived_at=encounter.dispatched_at - timedelta(minutes=5),
+        )
+
+
+def test_dispatcher_cannot_write_the_encounter(world, encounter) -> None:
+    with pytest.raises(PermissionDenied):
+        services.encounter_update(
+            actor=world.alice, encounter_id=encounter.pk, contact_outcome="engaged"
+        )
+
+
+def test_encounter_needs_a_contact_outcome_to_complete(world, encounter) -> None:
+    with pytest.raises(ValidationError) as err:
+        services.encounter_complete(actor=world.oscar, encounter_id=encounter.pk)
+    assert services.ERR_OUTCOME_REQUIRED in err.value.messages
+
+
+def test_completing_an_engaged_encounter_frees_the_team_closes_the_call_and_creates_follow_up(
+    world, encounter
+) -> None:
+    services.encounter_person_add(
+        actor=world.clara, encounter_id=encounter.pk, given_name="Sam", family_name="Ashford"
+    )
+    services.encounter_update(
+        actor=world.clara, encounter_id=encounter.pk, contact_outcome="engaged",
+        disposition="remained_in_community", service_provided=True,
+    )
+    done = services.encounter_complete(actor=world.clara, encounter_id=encounter.pk)
+    assert done.cleared_at is not None and done.completed_at is not None
+    assert Team.objects.get(pk=world.team.pk).status == UnitStatus.AVAILABLE
+    assert system(Call.objects.all(), reason="t").get(pk=encounter.call_id).status == "closed"
+    followup = system(FollowUp.objects.all(), reason="t").get()
+    assert followup.due_at == done.completed_at + timedelta(hours=72)
+    with pytest.raises(ValidationError):
+        services.encounter_complete(actor=world.clara, encounter_id=encounter.pk)
+
+
+def test_arrest_creates_no_follow_up(world, encounter) -> None:
+    services.encounter_person_add(actor=world.oscar, encounter_id=encounter.pk, given_name="Jo")
+    services.encounter_update(
+        actor=world.oscar, encounter_id=encounter.pk, contact_outcome="engaged",
+        disposition="arrest",
+    )
+    services.encounter_complete(actor=world.oscar, encounter_id=encounter.pk)
+    assert system(FollowUp.objects.all(), reason="t").count() == 0
+
+
+def test_person_needs_a_name(world, encounter) -> None:
+    with pytest.raises(ValidationError):
+        services.encounter_person_add(actor=world.oscar, encounter_id=encounter.pk, given_name=" ")
+
+
+def test_critical_incident_flags(world, encounter) -> None:
+    updated = services.encounter_update(
+        actor=world.oscar, encounter_id=encounter.pk, involuntary_hold=True
+    )
+    assert updated.is_critical_incident
+    assert updated.interval_minutes("queue") is not None
+    assert timezone.is_aware(updated.dispatched_at)

@@ -1,0 +1,176 @@
+"""The metric catalog against a small, hand-counted set of records."""
+
+from __future__ import annotations
+
+import json
+import zoneinfo
+from datetime import date, datetime, timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from corespond.core.access import AggregateOnly
+from corespond.dispatch.models import Assignment
+from corespond.field.models import Encounter
+from corespond.intake.models import TriageDecision
+from corespond.outcomes import metrics
+from tests.factories import CallFactory
+
+LA = zoneinfo.ZoneInfo("America/Los_Angeles")
+DAY = date(2026, 3, 10)
+
+
+def at(hh: int, mm: int = 0, day: date = DAY) -> datetime:
+    return datetime(day.year, day.month, day.day, hh, mm, tzinfo=LA)
+
+
+@pytest.fixture
+def records(world):  # type: ignore[no-untyped-def]
+    def call(received, *, eligible=True, bh=True, reason="", outside=False, **kw):  # type: ignore[no-untyped-def]
+        c = CallFactory(
+            program=world.program, agency=world.riverton, received_at=received,
+            behavioral_health=bh, unserved_reason=reason, status="closed",
+        )
+        TriageDecision.objects.create(
+            call=c, response_type="co_response" if eligible else "police_only", priority=2,
+            eligible=eligible, outside_service_hours=outside, rule="r", explanation="e",
+            protocol_version="test",
+        )
+        return c
+
+    def served(c, dispatched, arrived, cleared, **fields):  # type: ignore[no-untyped-def]
+        a = Assignment.objects.create(
+            call=c, team=world.team, assigned_at=dispatched, cleared_at=cleared or dispatched
+        )
+        Encounter.objects.create(
+            call=c, assignment=a, team=world.team, received_at=c.received_at,
+            dispatched_at=dispatched, arrived_at=arrived, cleared_at=cleared, **fields,
+        )
+
+    c1 = call(at(10))
+    served(c1, at(10, 10), at(10, 30), at(11), contact_outcome="engaged",
+           disposition="remained_in_community", service_provided=True)
+    c2 = call(at(12))
+    served(c2, at(12, 20), at(12, 30), at(12, 20), contact_outcome="engaged",
+           disposition="emergency_department", involuntary_hold=True)
+    c3 = call(at(14))
+    served(c3, at(14, 5), None, None, contact_outcome="unable_to_locate")
+    call(at(15), reason="no_team_free")
+    call(at(23, 30), outside=True)
+    call(at(16), eligible=False, bh=False)
+    call(at(9, day=DAY + timedelta(days=2)))  # outside the period
+    return world
+
+
+def compute(world, user=None):  # type: ignore[no-untyped-def]
+    filters = metrics.Filters(date_from=DAY, date_to=DAY, program_id=world.program.pk,
+                              tz="America/Los_Angeles")
+    return metrics.compute(filters, user=user, system_reason="test")
+
+
+def test_call_metrics_match_the_hand_count(records) -> None:
+    m = compute(records)
+    assert m["calls.total"]["value"] == 6
+    assert m["calls.behavioral_health"]["value"] == 5
+    assert m["calls.eligible"]["value"] == 5
+    assert m["calls.eligible_served_rate"] == {"value": 0.6, "numerator": 3, "denominator": 5}
+    assert m["calls.eligible_unserved_by_reason"]["value"] == {
+        "no_team_free": 1, "outside_hours": 0, "cancelled": 0, "declined": 0, "other": 0,
+        "not_recorded": 1,
+    }
+    assert m["calls.eligible_outside_hours_share"]["numerator"] == 1
+
+
+def test_response_percentiles_use_linear_interpolation_and_skip_negative_intervals(records) -> None:
+    m = compute(records)
+    assert m["response.queue_minutes.p50"] == {"value": 10.0, "n": 3}
+    assert m["response.queue_minutes.p90"]["value"] == pytest.approx(18.0)
+    assert m["response.travel_minutes.p50"]["value"] == pytest.approx(15.0)
+    assert m["response.travel_minutes.p90"]["value"] == pytest.approx(19.0)
+    assert m["response.response_minutes.p50"]["value"] == pytest.approx(30.0)
+    assert m["response.on_scene_minutes.p50"] == {"value": 30.0, "n": 1}
+    assert m["response.negative_intervals"]["value"] == 1
+
+
+def test_contact_and_disposition_rates_match_the_hand_count(records) -> None:
+    m = compute(records)
+    assert m["contact.engaged_rate"] == {"value": 2 / 3, "numerator": 2, "denominator": 3}
+    assert m["contact.unable_to_locate_rate"]["numerator"] == 1
+    assert m["disposition.share.emergency_department"]["value"] == 0.5
+    assert m["disposition.share.arrest"]["value"] == 0.0
+    assert m["outcome.no_arrest_rate"]["value"] == 1.0
+    assert m["outcome.diversion_rate"] == {"value": 0.5, "numerator": 1, "denominator": 2}
+    assert m["outcome.involuntary_hold_rate"]["value"] == 0.5
+    assert m["care.service_provided_rate"] == {"value": 0.5, "numerator": 1, "denominator": 2}
+
+
+def test_rates_with_no_denominator_say_no_data(world) -> None:
+    m = compute(world)
+    assert m["calls.eligible_served_rate"] == {"value": None, "numerator": 0, "denominator": 0}
+    assert metrics.display("x", m["calls.eligible_served_rate"], suppress=False) == "no data"
+    assert m["response.queue_minutes.p50"] == {"value": None, "n": 0}
+
+
+def test_evaluator_gets_the_same_numbers_as_the_program_manager(records) -> None:
+    assert compute(records, user=records.eve) == compute(records, user=records.manny)
+
+
+def test_outsider_gets_zeros(records) -> None:
+    assert compute(records, user=records.olga)["calls.total"]["value"] == 0
+
+
+def test_small_counts_are_suppressed_for_evaluators() -> None:
+    metric = {"value": 0.5, "numerator": 4, "denominator": 8}
+    assert metrics.display("x", metric, suppress=True) == "suppressed (<11)"
+    assert metrics.display("x", {"value": 7}, suppress=True) == "<11"
+    assert metrics.display("x", {"value": 700}, suppress=True) == "700"
+    assert "50.0%" in metrics.display("x", metric, suppress=False)
+
+
+@pytest.mark.parametrize(
+    ("values", "pct", "expected"),
+    [([1.0], 90, 1.0), ([1.0, 2.0], 50, 1.5), ([5.0, 10.0, 20.0], 90, 18.0),
+     ([1.0, 2.0, 3.0, 4.0], 90, 3.7), ([], 50, None)],
+)
+def test_percentile_matches_numpys_default(values, pct, expected) -> None:
+    assert metrics.percentile(values, pct) == (None if expected is None else pytest.approx(expected))
+
+
+def test_metrics_command_prints_json_keyed_by_metric_id(records) -> None:
+    out = StringIO()
+    call_command(
+        "metrics", "--program", "riverside", "--from", "2026-03-10", "--to", "2026-03-10",
+        "--format", "json", stdout=out,
+    )
+    data = json.loads(out.getvalue())
+    assert data["calls.total"] == {"value": 6}
+    assert data["calls.eligible_served_rate"] == {"value": 0.6, "numerator": 3, "denominator": 5}
+
+
+def test_metrics_command_csv_and_table(records) -> None:
+    out = StringIO()
+    call_command("metrics", "--format", "csv", stdout=out)
+    assert out.getvalue().splitlines()[0] == "metric,value,numerator,denominator,n"
+    out = StringIO()
+    call_command("metrics", stdout=out)
+    assert "calls.total" in out.getvalue()
+
+
+def test_metrics_command_refuses_bad_dates_clearly(world) -> None:
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="YYYY-MM-DD"):
+        call_command("metrics", "--from", "10/03/2026")
+    with pytest.raises(CommandError, match="on or before"):
+        call_command("metrics", "--from", "2026-03-10", "--to", "2026-03-01")
+    with pytest.raises(CommandError, match="Not found"):
+        call_command("metrics", "--program", "nope")
+
+
+def test_aggregate_access_cannot_be_used_to_read_rows(records) -> None:
+    from corespond.core.access import Action, restrict
+    from corespond.intake.models import Call
+
+    with pytest.raises(AggregateOnly):
+        list(restrict(Call.objects.all(), records.manny, action=Action.AGGREGATE))
