@@ -1,0 +1,99 @@
+"""The skeleton journey in a real browser: call, triage, assign, encounter on a phone,
+follow-up in the queue, and the metrics page counting it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "correct horse battery"
+
+
+def nav(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_role("navigation", name="Main").get_by_role("link", name=name).click()
+
+
+def test_call_to_follow_up_journey(world, page_factory, live_server) -> None:
+    url = live_server.url
+    # The dispatcher enters a call and sees the decision.
+    alice = page_factory("alice", PASSWORD)
+    nav(alice, "New call")
+    alice.get_by_label("Program").select_option(label="Riverside")
+    alice.get_by_label("Receiving agency").select_option(label="Riverton PD")
+    alice.get_by_label("Call type (APCO)").select_option("SUICTHRT")
+    alice.get_by_label("Address").fill("77 Juniper Ct")
+    alice.get_by_label("Description").fill("Caller worried about her brother")
+    alice.get_by_role("button", name="Save and triage").click()
+    assert alice.get_by_test_id("response-type").inner_text() == "Co-response: officer + clinician"
+    assert alice.get_by_test_id("eligible").inner_text() == "Yes"
+
+    # ... and assigns the free co-response team (pre-selected as the fitting one).
+    assert alice.get_by_label(re.compile("CR-1")).is_checked()
+    alice.get_by_role("button", name="Assign").click()
+    alice.wait_for_url(f"{url}/dispatch/")
+    assert "CR-1 assigned." in alice.inner_text("main")
+    assert "Dispatched" in alice.locator("[data-team='CR-1']").inner_text()
+
+    # The officer records the encounter on a phone.
+    phone = page_factory("oscar", PASSWORD, width=375, height=812)
+    phone.goto(f"{url}/field/")
+    assert "77 Juniper Ct" in phone.inner_text("main")
+    for label in ("En route now", "Arrived now", "Engaged now"):
+        phone.get_by_role("button", name=label).click()
+    assert phone.get_by_role("button", name=re.compile(r"^Arrived \d\d:\d\d")).is_disabled()
+    phone.get_by_label("Given name").fill("Rowan")
+    phone.get_by_label("Family name").fill("Linden")
+    phone.get_by_role("button", name="Add person").click()
+    assert "Rowan Linden" in phone.inner_text("main")
+    phone.get_by_label("Contact outcome").select_option("engaged")
+    phone.get_by_label("Disposition:", exact=True).select_option("remained_in_community")
+    phone.get_by_label("Service given on scene").check()
+    # Nothing on the page is wider than the phone.
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 375
+    phone.get_by_role("button", name="Complete encounter").click()
+    assert "Encounter complete" in phone.inner_text("main")
+
+    # The board shows the team free again without a reload (HTMX refresh).
+    alice.wait_for_function(
+        "document.querySelector(\"[data-team='CR-1']\").innerText.includes('Available')",
+        timeout=15000,
+    )
+
+    # The case manager finds the follow-up and records a successful call.
+    kim = page_factory("kim", PASSWORD)
+    nav(kim, "Follow-ups")
+    kim.get_by_role("link", name="Rowan Linden").click()
+    kim.get_by_label("Method").select_option("phone")
+    kim.get_by_label("Reached the person").check()
+    kim.get_by_label("Outcome").select_option("contacted_connected")
+    kim.get_by_role("button", name="Record attempt").click()
+    assert kim.get_by_test_id("followup-outcome").inner_text() == "Reached and connected to a service"
+
+    # The program manager sees it counted.
+    manny = page_factory("manny", PASSWORD)
+    nav(manny, "Metrics")
+    served = manny.locator("[data-metric='calls.eligible_served_rate']").inner_text()
+    assert "100.0% (1 of 1)" in served
+    connected = manny.locator("[data-metric='care.followup_connected_rate']").inner_text()
+    assert "100.0% (1 of 1)" in connected
+
+
+def test_bad_call_input_is_refused_in_the_browser(world, page_factory) -> None:
+    alice = page_factory("alice", PASSWORD)
+    nav(alice, "New call")
+    alice.get_by_role("button", name="Save and triage").click()
+    alerts = alice.get_by_role("alert").all_inner_texts()
+    assert any("This field is required." in a for a in alerts)
+    assert alice.url.endswith("/calls/new/")
+
+
+def test_evaluator_is_kept_out_of_call_pages_rows(world, page_factory, live_server) -> None:
+    from tests.journey import make_call
+
+    call = make_call(world)
+    eve = page_factory("eve", PASSWORD)
+    eve.goto(f"{live_server.url}/calls/{call.pk}/")
+    assert "Not Found" in eve.content() or "404" in eve.title() or "Not Found" in eve.title()
