@@ -44,7 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     commands = _own_commands()
     if not args or args[0] in {"-h", "--help", "help"}:
         width = max(len(n) for n in commands) + 2
-        lines = "\n".join(f"  {name.ljust(max(width, 15))}{text}" for name, text in commands.items())
+        lines = "\n".join(
+            f"  {name.ljust(max(width, 15))}{text}" for name, text in commands.items()
+        )
         print(USAGE.format(commands=lines))
         return 0
     if args[0] not in commands:

@@ -134,7 +134,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": _SQLITE_PATH,
+            "NAME": str(_SQLITE_PATH),
             "OPTIONS": {
                 # WAL lets readers (dashboards) run while a writer works; IMMEDIATE takes the
                 # write lock at BEGIN so two writers queue instead of failing with

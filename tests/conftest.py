@@ -80,9 +80,23 @@ def world(db: None) -> World:
         program=program, agency=harbor, call_sign="CM-1", response_type=ResponseType.CLINICIAN_MEDIC
     )
     return World(
-        program=program, elsewhere=elsewhere, riverton=riverton, lakeside=lakeside,
-        harbor=harbor, far_county=far, alice=alice, oscar=oscar, clara=clara, bob=bob, kim=kim,
-        manny=manny, eve=eve, olga=olga, nobody=nobody, team=team, medic_team=medic_team,
+        program=program,
+        elsewhere=elsewhere,
+        riverton=riverton,
+        lakeside=lakeside,
+        harbor=harbor,
+        far_county=far,
+        alice=alice,
+        oscar=oscar,
+        clara=clara,
+        bob=bob,
+        kim=kim,
+        manny=manny,
+        eve=eve,
+        olga=olga,
+        nobody=nobody,
+        team=team,
+        medic_team=medic_team,
     )
 
 

@@ -47,7 +47,9 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", "correct horse battery")
 
     @factory.post_generation
-    def roles(self, create: bool, extracted: list[tuple[Agency, str]] | None, **kwargs: object) -> None:
+    def roles(
+        self, create: bool, extracted: list[tuple[Agency, str]] | None, **kwargs: object
+    ) -> None:
         for agency, role in extracted or []:
             Membership.objects.create(user=self, agency=agency, role=role)
         self.save()

@@ -34,7 +34,7 @@ ALLOWED = {
 }
 
 
-def client_for(user) -> Client:  # type: ignore[no-untyped-def]
+def client_for(user) -> Client:
     client = Client()
     client.force_login(user)
     return client
@@ -66,8 +66,13 @@ def test_empty_states_say_so(world) -> None:
 def test_call_form_refuses_bad_input_with_a_message_and_writes_nothing(world) -> None:
     response = client_for(world.alice).post(
         PAGES["call_new"],
-        {"program": world.program.pk, "agency": world.far_county.pk, "received_at": "not a date",
-         "call_type": "EDP", "source": "911"},
+        {
+            "program": world.program.pk,
+            "agency": world.far_county.pk,
+            "received_at": "not a date",
+            "call_type": "EDP",
+            "source": "911",
+        },
     )
     assert response.status_code == 400
     body = response.content.decode()
@@ -112,9 +117,15 @@ def test_whole_journey_through_the_pages(world) -> None:
     alice = client_for(world.alice)
     response = alice.post(
         PAGES["call_new"],
-        {"program": world.program.pk, "agency": world.riverton.pk,
-         "received_at": "2026-01-05T10:00", "call_type": "MNTL", "source": "911",
-         "address": "4 Birch Ave", "behavioral_health": "on"},
+        {
+            "program": world.program.pk,
+            "agency": world.riverton.pk,
+            "received_at": "2026-01-05T10:00",
+            "call_type": "MNTL",
+            "source": "911",
+            "address": "4 Birch Ave",
+            "behavioral_health": "on",
+        },
     )
     assert response.status_code == 302
     detail = alice.get(response["Location"])
@@ -128,13 +139,29 @@ def test_whole_journey_through_the_pages(world) -> None:
     page = mine["Location"]
     for stamp in ("en_route_at", "arrived_at", "engaged_at"):
         oscar.post(page + "stamp/", {"stamp": stamp})
-    oscar.post(page + "people/", {"given_name": "Quinn", "family_name": "Marsh",
-                                  "involvement": "subject"})
-    bad = oscar.post(page, {"contact_outcome": "engaged", "disposition": "other",
-                            "transported_by": "none", "complete": "1"})
+    oscar.post(
+        page + "people/", {"given_name": "Quinn", "family_name": "Marsh", "involvement": "subject"}
+    )
+    bad = oscar.post(
+        page,
+        {
+            "contact_outcome": "engaged",
+            "disposition": "other",
+            "transported_by": "none",
+            "complete": "1",
+        },
+    )
     assert bad.status_code == 400 and b"Say what" in bad.content
-    done = oscar.post(page, {"contact_outcome": "engaged", "disposition": "remained_in_community",
-                             "transported_by": "none", "service_provided": "on", "complete": "1"})
+    done = oscar.post(
+        page,
+        {
+            "contact_outcome": "engaged",
+            "disposition": "remained_in_community",
+            "transported_by": "none",
+            "service_provided": "on",
+            "complete": "1",
+        },
+    )
     assert done.status_code == 302
 
     queue = client_for(world.kim).get(PAGES["followups"]).content.decode()

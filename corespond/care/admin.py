@@ -4,7 +4,7 @@ from corespond.care.models import Resource
 
 
 @admin.register(Resource)
-class ResourceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ResourceAdmin(admin.ModelAdmin):
     list_display = ["name", "organization", "category", "open_beds", "verified_at"]
     list_filter = ["program", "category"]
     search_fields = ["name", "organization"]

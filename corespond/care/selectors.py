@@ -38,6 +38,8 @@ def resources_for(*, user: Any, query: str = "") -> QuerySet[Resource]:
         qs = qs.filter(program__in=programs_for(user))
     if query:
         qs = qs.filter(
-            Q(name__icontains=query) | Q(category__icontains=query) | Q(organization__icontains=query)
+            Q(name__icontains=query)
+            | Q(category__icontains=query)
+            | Q(organization__icontains=query)
         )
     return qs

@@ -49,7 +49,9 @@ ERR_REFERRAL_SAME = "The referral is already {status}."
 ERR_RESOURCE_PROGRAM = "That resource is not in this program's directory."
 
 
-def followup_create_for_encounter(*, actor: Any, encounter: Encounter, now: datetime) -> list[FollowUp]:
+def followup_create_for_encounter(
+    *, actor: Any, encounter: Encounter, now: datetime
+) -> list[FollowUp]:
     """Create the follow-ups the program's rule asks for; running twice creates nothing new."""
     from corespond.field.models import EncounterPerson
 
@@ -161,5 +163,7 @@ def referral_status_set(*, actor: Any, referral_id: int, status: str, note: str 
     referral.status = status
     referral.status_changed_at = now
     referral.save(update_fields=["status", "status_changed_at"])
-    ReferralStatusChange.objects.create(referral=referral, status=status, at=now, by=actor, note=note)
+    ReferralStatusChange.objects.create(
+        referral=referral, status=status, at=now, by=actor, note=note
+    )
     return referral

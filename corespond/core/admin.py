@@ -12,7 +12,7 @@ from corespond.core.access import is_protected, restrict
 from corespond.core.models import Agency, AuditEvent, Membership, Program, User
 
 
-class GatedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class GatedAdmin(admin.ModelAdmin):
     """Admin for a model with person-level data: every list and lookup goes through the gate."""
 
     def get_queryset(self, request: HttpRequest) -> Any:
@@ -25,30 +25,30 @@ class GatedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-class MembershipInline(admin.TabularInline):  # type: ignore[type-arg]
+class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 1
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):  # type: ignore[type-arg]
+class UserAdmin(BaseUserAdmin):
     inlines = [MembershipInline]
 
 
 @admin.register(Agency)
-class AgencyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class AgencyAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "slug"]
     prepopulated_fields = {"slug": ["name"]}
 
 
 @admin.register(Program)
-class ProgramAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ProgramAdmin(admin.ModelAdmin):
     list_display = ["name", "model", "timezone", "service_start_hour", "service_end_hour"]
     filter_horizontal = ["agencies"]
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class AuditEventAdmin(admin.ModelAdmin):
     """Read-only: the audit trail is never edited by hand."""
 
     list_display = ["at", "user", "system_reason", "action", "model", "purpose", "remote_addr"]

@@ -22,7 +22,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         return {"nav": []}
     links = []
     if has_role(user, DISPATCH_ROLES):
-        links += [("New call", reverse("intake:call_new")), ("Dispatch board", reverse("dispatch:board"))]
+        links += [
+            ("New call", reverse("intake:call_new")),
+            ("Dispatch board", reverse("dispatch:board")),
+        ]
     if has_role(user, DISPATCH_ROLES | ENCOUNTER_ROLES | CARE_ROLES):
         links.append(("Calls", reverse("intake:call_list")))
     if has_role(user, ENCOUNTER_ROLES):

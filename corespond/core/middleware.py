@@ -21,7 +21,7 @@ class ProgramTimezoneMiddleware:
         zone = settings.DEFAULT_PROGRAM_TIMEZONE
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            program = programs_for(user).order_by("pk").first()  # type: ignore[arg-type]
+            program = programs_for(user).order_by("pk").first()
             if program is not None:
                 zone = program.timezone
         timezone.activate(zone)

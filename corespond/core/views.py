@@ -7,12 +7,13 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from corespond.core.access import acting_user
 from corespond.core.models import Membership
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    memberships = Membership.objects.filter(user=request.user).select_related("agency")
+    memberships = Membership.objects.filter(user=acting_user(request)).select_related("agency")
     return render(request, "core/home.html", {"memberships": memberships})
 
 

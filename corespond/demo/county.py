@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
@@ -49,8 +49,6 @@ from corespond.field.models import Encounter, EncounterPerson
 from corespond.intake.models import Call, TriageDecision
 from corespond.intake.triage import PROTOCOL_VERSION, CallFacts, decide
 from corespond.people.models import Person
-
-T = TypeVar("T")
 
 PROGRAM_SLUG = "demo-county"
 TIMEZONE = "America/Los_Angeles"
@@ -108,20 +106,110 @@ SHIFTS = {
     "TP-1": [(6, 14), (14, 22), (22, 30)],
 }
 
-GIVEN = (
-    "Alex Sam Jordan Taylor Morgan Casey Riley Jamie Avery Quinn Rowan Skyler Drew Emery "
-    "Harper Jesse Kai Logan Reese Sage Blake Cameron Dakota Elliot Finley Hayden Jules Kendall "
-    "Marlowe Noel Parker Remy Shawn Tatum Wren Ellis Frankie Lane Micah Robin"
-).split()
-FAMILY = (
-    "Ashford Brennan Calder Dalton Easton Fairly Garrow Hadley Irwin Jessup Kestrel Langley "
-    "Marsh Norwood Oakes Pell Quarry Redfern Stroud Thorne Underhill Vance Whitlow Yardley "
-    "Abbot Birch Colby Dunmore Elwood Fenwick Gilford Holloway Ingram Kirkby Linden Mercer"
-).split()
-STREETS = "Alder Birch Cedar Dogwood Elm Fir Hawthorn Juniper Laurel Maple Oak Pine Spruce Willow".split()
+GIVEN = [
+    "Alex",
+    "Sam",
+    "Jordan",
+    "Taylor",
+    "Morgan",
+    "Casey",
+    "Riley",
+    "Jamie",
+    "Avery",
+    "Quinn",
+    "Rowan",
+    "Skyler",
+    "Drew",
+    "Emery",
+    "Harper",
+    "Jesse",
+    "Kai",
+    "Logan",
+    "Reese",
+    "Sage",
+    "Blake",
+    "Cameron",
+    "Dakota",
+    "Elliot",
+    "Finley",
+    "Hayden",
+    "Jules",
+    "Kendall",
+    "Marlowe",
+    "Noel",
+    "Parker",
+    "Remy",
+    "Shawn",
+    "Tatum",
+    "Wren",
+    "Ellis",
+    "Frankie",
+    "Lane",
+    "Micah",
+    "Robin",
+]
+FAMILY = [
+    "Ashford",
+    "Brennan",
+    "Calder",
+    "Dalton",
+    "Easton",
+    "Fairly",
+    "Garrow",
+    "Hadley",
+    "Irwin",
+    "Jessup",
+    "Kestrel",
+    "Langley",
+    "Marsh",
+    "Norwood",
+    "Oakes",
+    "Pell",
+    "Quarry",
+    "Redfern",
+    "Stroud",
+    "Thorne",
+    "Underhill",
+    "Vance",
+    "Whitlow",
+    "Yardley",
+    "Abbot",
+    "Birch",
+    "Colby",
+    "Dunmore",
+    "Elwood",
+    "Fenwick",
+    "Gilford",
+    "Holloway",
+    "Ingram",
+    "Kirkby",
+    "Linden",
+    "Mercer",
+]
+STREETS = [
+    "Alder",
+    "Birch",
+    "Cedar",
+    "Dogwood",
+    "Elm",
+    "Fir",
+    "Hawthorn",
+    "Juniper",
+    "Laurel",
+    "Maple",
+    "Oak",
+    "Pine",
+    "Spruce",
+    "Willow",
+]
 SUFFIXES = ["St", "Ave", "Rd", "Ln", "Way", "Ct"]
-ZONES = {"North": (45.05, -122.52), "Central": (45.00, -122.50), "South": (44.95, -122.49),
-         "East": (45.00, -122.44), "West": (45.01, -122.57)}
+ZONES = {
+    "North": (45.05, -122.52),
+    "Central": (45.00, -122.50),
+    "South": (44.95, -122.49),
+    "East": (45.00, -122.44),
+    "West": (45.01, -122.57),
+}
 RESOURCE_KINDS = [
     ("crisis_stabilization", "Crisis Stabilization Unit", 16),
     ("detox", "Withdrawal Management", 12),
@@ -136,7 +224,18 @@ RESOURCE_KINDS = [
     ("food", "Community Pantry", None),
     ("medical", "Community Health Clinic", None),
 ]
-ORG_WORDS = "Harbor Riverton Lakeside Cascade Summit Bridgeway Evergreen Meridian Northstar Valley".split()
+ORG_WORDS = [
+    "Harbor",
+    "Riverton",
+    "Lakeside",
+    "Cascade",
+    "Summit",
+    "Bridgeway",
+    "Evergreen",
+    "Meridian",
+    "Northstar",
+    "Valley",
+]
 
 
 @dataclass
@@ -148,7 +247,7 @@ class LoadReport:
         self.created[name] = self.created.get(name, 0) + n
 
 
-def pick(rng: random.Random, weights: dict[str, float] | dict[str, int]) -> str:
+def pick(rng: random.Random, weights: Mapping[Any, float]) -> str:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
 
@@ -169,6 +268,7 @@ def poisson(rng: random.Random, lam: float) -> int:
 
 
 # ---------------------------------------------------------------- reference data
+
 
 def load_reference(report: LoadReport) -> Program:
     """Agencies, program, personas, teams, shifts, resources: matched by stable keys."""
@@ -246,7 +346,9 @@ def _load_shifts(program: Program, teams: dict[str, Team], report: LoadReport) -
     for call_sign, hours in SHIFTS.items():
         for day in range(-1, 7):
             for start, end in hours:
-                base = datetime.combine(today + timedelta(days=day), datetime.min.time(), program.tzinfo)
+                base = datetime.combine(
+                    today + timedelta(days=day), datetime.min.time(), program.tzinfo
+                )
                 _, created = Shift.objects.get_or_create(
                     team=teams[call_sign],
                     starts_at=base + timedelta(hours=start),
@@ -260,7 +362,8 @@ def _load_resources(program: Program, report: LoadReport) -> None:
     now = timezone.now()
     for i in range(P.RESOURCE_COUNT):
         category, kind_name, beds = RESOURCE_KINDS[i % len(RESOURCE_KINDS)]
-        org = f"{ORG_WORDS[(i * 7) % len(ORG_WORDS)]} {rng.choice(['Health', 'Community Services', 'Alliance', 'Network'])}"
+        org_kind = rng.choice(["Health", "Community Services", "Alliance", "Network"])
+        org = f"{ORG_WORDS[(i * 7) % len(ORG_WORDS)]} {org_kind}"
         _, created = Resource.objects.get_or_create(
             program=program,
             external_id=f"demo-resource-{i:03d}",
@@ -271,8 +374,12 @@ def _load_resources(program: Program, report: LoadReport) -> None:
                 "address": f"{rng.randint(100, 9999)} {rng.choice(STREETS)} {rng.choice(SUFFIXES)}",
                 "phone": f"555-01{i:02d}",
                 "hours": rng.choice(["24/7", "Mon-Fri 8-17", "Daily 7-21", "Mon-Sat 9-18"]),
-                "languages": rng.choice(["English", "English, Spanish", "English, Spanish, Vietnamese"]),
-                "eligibility": rng.choice(["Adults 18+", "All ages", "Youth 12-24", "Veterans", ""]),
+                "languages": rng.choice(
+                    ["English", "English, Spanish", "English, Spanish, Vietnamese"]
+                ),
+                "eligibility": rng.choice(
+                    ["Adults 18+", "All ages", "Youth 12-24", "Veterans", ""]
+                ),
                 "open_beds": None if beds is None else rng.randint(0, beds),
                 # Some capacity figures are deliberately stale (older than 24 h).
                 "verified_at": now - timedelta(hours=rng.choice([1, 3, 6, 20, 30, 72])),
@@ -282,6 +389,7 @@ def _load_resources(program: Program, report: LoadReport) -> None:
 
 
 # ---------------------------------------------------------------- synthetic history
+
 
 @dataclass
 class _Rows:
@@ -302,7 +410,9 @@ def _arrivals(rng: random.Random, start: date, days: int, tz: Any, end: datetime
         lam = per_day * P.WEEKDAY_WEIGHTS[day.weekday()] / mean_weekday
         for _ in range(poisson(rng, lam)):
             hour = rng.choices(range(24), weights=P.HOUR_WEIGHTS)[0]
-            at = datetime(day.year, day.month, day.day, hour, rng.randrange(60), rng.randrange(60), tzinfo=tz)
+            at = datetime(
+                day.year, day.month, day.day, hour, rng.randrange(60), rng.randrange(60), tzinfo=tz
+            )
             if at < end:
                 times.append(at)
     times.sort()
@@ -321,8 +431,13 @@ def _choose_team(rng: random.Random, decision_type: str, agency_slug: str, local
 
 
 def generate_history(
-    *, program: Program, seed: int, years: float, end: datetime, report: LoadReport,
-    progress: Callable[[Iterable[T], int, str], Iterable[T]] | None = None,
+    *,
+    program: Program,
+    seed: int,
+    years: float,
+    end: datetime,
+    report: LoadReport,
+    progress: Callable[[Iterable[Any], int, str], Iterable[Any]] | None = None,
 ) -> None:
     rng = random.Random(seed)
     tz = program.tzinfo
@@ -338,6 +453,7 @@ def generate_history(
     wrap = progress or (lambda it, total, desc: it)
 
     rows = _Rows()
+    received: datetime
     frequent: list[int] = []
     returning: list[int] = []
     for k in range(P.FREQUENT_PEOPLE):
@@ -363,21 +479,36 @@ def generate_history(
             in_service_hours=program.in_service_hours(local_hour),
         )
         call = Call(
-            program=program, agency=agency, reference=f"D{seed % 100:02d}-{i:06d}",
-            received_at=received, source=pick(rng, P.SOURCE_WEIGHTS), call_type=call_type,
-            behavioral_health=facts.behavioral_health, weapons=facts.weapons,
+            program=program,
+            agency=agency,
+            reference=f"D{seed % 100:02d}-{i:06d}",
+            received_at=received,
+            source=pick(rng, P.SOURCE_WEIGHTS),
+            call_type=call_type,
+            behavioral_health=facts.behavioral_health,
+            weapons=facts.weapons,
             violence_in_progress=facts.violence_in_progress,
             medical_emergency=facts.medical_emergency,
             address=f"{rng.randint(100, 9999)} {rng.choice(STREETS)} {rng.choice(SUFFIXES)}",
-            zone=zone, latitude=lat + rng.uniform(-0.02, 0.02), longitude=lon + rng.uniform(-0.02, 0.02),
-            external_id=f"{prefix}{i:06d}", status=Call.Status.CLOSED,
+            zone=zone,
+            latitude=lat + rng.uniform(-0.02, 0.02),
+            longitude=lon + rng.uniform(-0.02, 0.02),
+            external_id=f"{prefix}{i:06d}",
+            status=Call.Status.CLOSED,
         )
         rows.calls.append(call)
-        rows.triage.append(TriageDecision(
-            call=call, response_type=decision.response_type, priority=decision.priority,
-            eligible=decision.eligible, outside_service_hours=decision.outside_service_hours,
-            rule=decision.rule, explanation=decision.explanation, protocol_version=PROTOCOL_VERSION,
-        ))
+        rows.triage.append(
+            TriageDecision(
+                call=call,
+                response_type=decision.response_type,
+                priority=decision.priority,
+                eligible=decision.eligible,
+                outside_service_hours=decision.outside_service_hours,
+                rule=decision.rule,
+                explanation=decision.explanation,
+                protocol_version=PROTOCOL_VERSION,
+            )
+        )
         call.closed_at = received + timedelta(minutes=30)
         if not decision.eligible:
             continue
@@ -391,12 +522,26 @@ def generate_history(
             served = False
         if not served:
             call.unserved_reason = (
-                UnservedReason.OUTSIDE_HOURS if decision.outside_service_hours and rng.random() < 0.8
+                UnservedReason.OUTSIDE_HOURS
+                if decision.outside_service_hours and rng.random() < 0.8
                 else pick(rng, P.UNSERVED_REASON_WEIGHTS)
             )
             continue
-        _encounter_for(rng, rows, i, call, decision.response_type, agency.slug, local_hour,
-                       teams, frequent, returning, program, agencies["harbor-bh"], prefix)
+        _encounter_for(
+            rng,
+            rows,
+            i,
+            call,
+            decision.response_type,
+            agency.slug,
+            local_hour,
+            teams,
+            frequent,
+            returning,
+            program,
+            agencies["harbor-bh"],
+            prefix,
+        )
 
     _write(rows, rng, program, resources, end, report)
 
@@ -404,11 +549,15 @@ def generate_history(
 def _person(rng: random.Random, program: Program, agency: Agency, external_id: str) -> Person:
     age = int(min(85, max(13, rng.gauss(38, 14))))
     return Person(
-        program=program, recorded_by_agency=agency,
-        given_name=rng.choice(GIVEN), family_name=rng.choice(FAMILY),
+        program=program,
+        recorded_by_agency=agency,
+        given_name=rng.choice(GIVEN),
+        family_name=rng.choice(FAMILY),
         birth_date=date(2026 - age, rng.randint(1, 12), rng.randint(1, 28)),
         sex=rng.choice(["female", "male", "male", "female", "nonbinary", ""]),
-        race_ethnicity=rng.choice(["white", "white", "black", "hispanic", "asian", "native_american", "multiracial", ""]),
+        race_ethnicity=rng.choice(
+            ["white", "white", "black", "hispanic", "asian", "native_american", "multiracial", ""]
+        ),
         veteran=rng.random() < 0.07,
         address=f"{rng.randint(100, 9999)} {rng.choice(STREETS)} {rng.choice(SUFFIXES)}",
         external_id=external_id,
@@ -416,20 +565,36 @@ def _person(rng: random.Random, program: Program, agency: Agency, external_id: s
 
 
 def _encounter_for(
-    rng: random.Random, rows: _Rows, i: int, call: Call, response_type: str, agency_slug: str,
-    local_hour: int, teams: dict[str, Team], frequent: list[int], returning: list[int],
-    program: Program, provider: Agency, prefix: str,
+    rng: random.Random,
+    rows: _Rows,
+    i: int,
+    call: Call,
+    response_type: str,
+    agency_slug: str,
+    local_hour: int,
+    teams: dict[str, Team],
+    frequent: list[int],
+    returning: list[int],
+    program: Program,
+    provider: Agency,
+    prefix: str,
 ) -> None:
     call_sign = _choose_team(rng, response_type, agency_slug, local_hour)
     received = call.received_at
     dispatched = received + timedelta(minutes=lognormal_minutes(rng, P.QUEUE_MINUTES))
     en_route = dispatched + timedelta(minutes=lognormal_minutes(rng, P.EN_ROUTE_AFTER_DISPATCH))
-    arrived: datetime | None = dispatched + timedelta(minutes=lognormal_minutes(rng, P.TRAVEL_MINUTES))
+    arrived: datetime | None = dispatched + timedelta(
+        minutes=lognormal_minutes(rng, P.TRAVEL_MINUTES)
+    )
     outcome = pick(rng, P.CONTACT_WEIGHTS)
     engaged = outcome == ContactOutcome.ENGAGED
     assert arrived is not None
     cleared = arrived + timedelta(minutes=lognormal_minutes(rng, P.ON_SCENE_MINUTES))
-    engaged_at = arrived + timedelta(minutes=lognormal_minutes(rng, P.ENGAGE_AFTER_ARRIVAL)) if engaged else None
+    engaged_at = (
+        arrived + timedelta(minutes=lognormal_minutes(rng, P.ENGAGE_AFTER_ARRIVAL))
+        if engaged
+        else None
+    )
     if rng.random() < P.P_NEGATIVE_ON_SCENE:
         cleared = arrived - timedelta(minutes=rng.randint(2, 30))  # a data-entry slip, counted
     if not engaged and rng.random() < P.P_MISSING_ARRIVAL:
@@ -437,29 +602,45 @@ def _encounter_for(
     if engaged:
         disposition = pick(rng, P.DISPOSITION_WEIGHTS)
     else:
-        disposition = Disposition.REMAINED_IN_COMMUNITY if rng.random() < 0.9 else Disposition.UNKNOWN
+        disposition = (
+            Disposition.REMAINED_IN_COMMUNITY if rng.random() < 0.9 else Disposition.UNKNOWN
+        )
     hold = engaged and rng.random() < P.P_HOLD_ENGAGED
     if hold:
         disposition = Disposition.EMERGENCY_DEPARTMENT
-    transported = {
-        Disposition.EMERGENCY_DEPARTMENT: TransportedBy.EMS if call_sign != "CM-1" else TransportedBy.TEAM,
+    transport_by_disposition: dict[str, str] = {
+        Disposition.EMERGENCY_DEPARTMENT: TransportedBy.EMS
+        if call_sign != "CM-1"
+        else TransportedBy.TEAM,
         Disposition.CRISIS_FACILITY: TransportedBy.TEAM,
         Disposition.SOBERING_DETOX: TransportedBy.TEAM,
         Disposition.ARREST: TransportedBy.POLICE,
-    }.get(disposition, TransportedBy.NONE)
+    }
+    transported = transport_by_disposition.get(disposition, TransportedBy.NONE)
     assignment = Assignment(
         call=call, team=teams[call_sign], assigned_at=dispatched, cleared_at=cleared
     )
     rows.assignments.append((i, assignment))
     encounter = Encounter(
-        call=call, assignment=assignment, team=teams[call_sign], received_at=received,
-        dispatched_at=dispatched, en_route_at=en_route, arrived_at=arrived, engaged_at=engaged_at,
-        cleared_at=cleared, contact_outcome=outcome, disposition=disposition,
+        call=call,
+        assignment=assignment,
+        team=teams[call_sign],
+        received_at=received,
+        dispatched_at=dispatched,
+        en_route_at=en_route,
+        arrived_at=arrived,
+        engaged_at=engaged_at,
+        cleared_at=cleared,
+        contact_outcome=outcome,
+        disposition=disposition,
         disposition_text="Left with family" if disposition == Disposition.OTHER else "",
-        involuntary_hold=hold, use_of_force=engaged and rng.random() < P.P_FORCE,
-        injury_person=engaged and rng.random() < P.P_INJURY, transported_by=transported,
+        involuntary_hold=hold,
+        use_of_force=engaged and rng.random() < P.P_FORCE,
+        injury_person=engaged and rng.random() < P.P_INJURY,
+        transported_by=transported,
         service_provided=engaged and rng.random() < P.P_SERVICE_ENGAGED,
-        completed_at=max(cleared, arrived or cleared), external_id=call.external_id,
+        completed_at=max(cleared, arrived or cleared),
+        external_id=call.external_id,
     )
     rows.encounters.append((i, len(rows.assignments) - 1, encounter))
     if not engaged:
@@ -480,8 +661,14 @@ BATCH = 2000
 
 
 @transaction.atomic
-def _write(rows: _Rows, rng: random.Random, program: Program, resources: list[Resource],
-           end: datetime, report: LoadReport) -> None:
+def _write(
+    rows: _Rows,
+    rng: random.Random,
+    program: Program,
+    resources: list[Resource],
+    end: datetime,
+    report: LoadReport,
+) -> None:
     Call.objects.bulk_create(rows.calls, batch_size=BATCH)
     TriageDecision.objects.bulk_create(rows.triage, batch_size=BATCH)
     for _, a in rows.assignments:
@@ -505,8 +692,10 @@ def _write(rows: _Rows, rng: random.Random, program: Program, resources: list[Re
 
 
 FOLLOWUP_DISPOSITIONS = {
-    Disposition.REMAINED_IN_COMMUNITY, Disposition.CRISIS_FACILITY,
-    Disposition.SOBERING_DETOX, Disposition.EMERGENCY_DEPARTMENT,
+    Disposition.REMAINED_IN_COMMUNITY,
+    Disposition.CRISIS_FACILITY,
+    Disposition.SOBERING_DETOX,
+    Disposition.EMERGENCY_DEPARTMENT,
 }
 CLOSING_PATHS: dict[str, list[str]] = {
     ReferralStatus.DRAFT: [ReferralStatus.DRAFT],
@@ -514,22 +703,52 @@ CLOSING_PATHS: dict[str, list[str]] = {
     ReferralStatus.ACCEPTED: [ReferralStatus.REQUESTED, ReferralStatus.ACCEPTED],
     ReferralStatus.REJECTED: [ReferralStatus.REQUESTED, ReferralStatus.REJECTED],
     ReferralStatus.CANCELLED: [ReferralStatus.REQUESTED, ReferralStatus.CANCELLED],
-    ReferralStatus.ON_HOLD: [ReferralStatus.REQUESTED, ReferralStatus.ACCEPTED, ReferralStatus.ON_HOLD],
-    ReferralStatus.IN_PROGRESS: [ReferralStatus.REQUESTED, ReferralStatus.ACCEPTED, ReferralStatus.IN_PROGRESS],
-    ReferralStatus.COMPLETED: [ReferralStatus.REQUESTED, ReferralStatus.ACCEPTED, ReferralStatus.IN_PROGRESS, ReferralStatus.COMPLETED],
-    ReferralStatus.FAILED: [ReferralStatus.REQUESTED, ReferralStatus.ACCEPTED, ReferralStatus.FAILED],
+    ReferralStatus.ON_HOLD: [
+        ReferralStatus.REQUESTED,
+        ReferralStatus.ACCEPTED,
+        ReferralStatus.ON_HOLD,
+    ],
+    ReferralStatus.IN_PROGRESS: [
+        ReferralStatus.REQUESTED,
+        ReferralStatus.ACCEPTED,
+        ReferralStatus.IN_PROGRESS,
+    ],
+    ReferralStatus.COMPLETED: [
+        ReferralStatus.REQUESTED,
+        ReferralStatus.ACCEPTED,
+        ReferralStatus.IN_PROGRESS,
+        ReferralStatus.COMPLETED,
+    ],
+    ReferralStatus.FAILED: [
+        ReferralStatus.REQUESTED,
+        ReferralStatus.ACCEPTED,
+        ReferralStatus.FAILED,
+    ],
     ReferralStatus.ENTERED_IN_ERROR: [ReferralStatus.REQUESTED, ReferralStatus.ENTERED_IN_ERROR],
 }
 REFERRAL_STATUS_WEIGHTS = {
-    ReferralStatus.COMPLETED: 40, ReferralStatus.IN_PROGRESS: 10, ReferralStatus.ACCEPTED: 10,
-    ReferralStatus.REQUESTED: 12, ReferralStatus.REJECTED: 6, ReferralStatus.FAILED: 6,
-    ReferralStatus.CANCELLED: 6, ReferralStatus.ON_HOLD: 5, ReferralStatus.DRAFT: 3,
+    ReferralStatus.COMPLETED: 40,
+    ReferralStatus.IN_PROGRESS: 10,
+    ReferralStatus.ACCEPTED: 10,
+    ReferralStatus.REQUESTED: 12,
+    ReferralStatus.REJECTED: 6,
+    ReferralStatus.FAILED: 6,
+    ReferralStatus.CANCELLED: 6,
+    ReferralStatus.ON_HOLD: 5,
+    ReferralStatus.DRAFT: 3,
     ReferralStatus.ENTERED_IN_ERROR: 2,
 }
 
 
-def _write_care(rows: _Rows, encounters: list[Encounter], rng: random.Random, program: Program,
-                resources: list[Resource], end: datetime, report: LoadReport) -> None:
+def _write_care(
+    rows: _Rows,
+    encounters: list[Encounter],
+    rng: random.Random,
+    program: Program,
+    resources: list[Resource],
+    end: datetime,
+    report: LoadReport,
+) -> None:
     window = timedelta(hours=program.followup_window_hours)
     followups: list[FollowUp] = []
     attempts: list[tuple[int, FollowUpAttempt]] = []
@@ -541,7 +760,9 @@ def _write_care(rows: _Rows, encounters: list[Encounter], rng: random.Random, pr
         created = encounter.cleared_at or encounter.dispatched_at or encounter.received_at
         assert created is not None
         if encounter.disposition in FOLLOWUP_DISPOSITIONS:
-            f = FollowUp(encounter=encounter, person=person, created_at=created, due_at=created + window)
+            f = FollowUp(
+                encounter=encounter, person=person, created_at=created, due_at=created + window
+            )
             followups.append(f)
             _attempts_for(rng, len(followups) - 1, f, end, attempts)
         if rng.random() < P.P_REFERRAL_ENGAGED and resources:
@@ -552,10 +773,16 @@ def _write_care(rows: _Rows, encounters: list[Encounter], rng: random.Random, pr
             for status in path:
                 at = min(at + timedelta(hours=rng.uniform(2, 24 * 6)), end - timedelta(minutes=1))
                 history.append((len(referrals), ReferralStatusChange(status=status, at=at)))
-            referrals.append(Referral(
-                person=person, encounter=encounter, resource=rng.choice(resources),
-                status=final, status_changed_at=at, created_at=created,
-            ))
+            referrals.append(
+                Referral(
+                    person=person,
+                    encounter=encounter,
+                    resource=rng.choice(resources),
+                    status=final,
+                    status_changed_at=at,
+                    created_at=created,
+                )
+            )
     FollowUp.objects.bulk_create(followups, batch_size=BATCH)
     for f_row, a in attempts:
         a.followup = followups[f_row]
@@ -568,27 +795,44 @@ def _write_care(rows: _Rows, encounters: list[Encounter], rng: random.Random, pr
     report.add("referrals", len(referrals))
 
 
-def _attempts_for(rng: random.Random, row: int, f: FollowUp, end: datetime,
-                  out: list[tuple[int, FollowUpAttempt]]) -> None:
+def _attempts_for(
+    rng: random.Random, row: int, f: FollowUp, end: datetime, out: list[tuple[int, FollowUpAttempt]]
+) -> None:
     recent = f.due_at > end
-    outcome = FollowUpOutcome.PENDING if recent or rng.random() < 0.04 else pick(rng, P.FOLLOWUP_OUTCOME_WEIGHTS)
-    tries = {FollowUpOutcome.NOT_REACHED: 3, FollowUpOutcome.PENDING: rng.randint(0, 1)}.get(outcome, rng.randint(1, 2))
+    outcome = (
+        FollowUpOutcome.PENDING
+        if recent or rng.random() < 0.04
+        else pick(rng, P.FOLLOWUP_OUTCOME_WEIGHTS)
+    )
+    tries_by_outcome: dict[str, int] = {
+        FollowUpOutcome.NOT_REACHED: 3,
+        FollowUpOutcome.PENDING: rng.randint(0, 1),
+    }
+    tries = tries_by_outcome.get(outcome, rng.randint(1, 2))
     at = f.created_at
     for k in range(tries):
         # Most first attempts fall inside the 72-hour window; some do not.
         at = at + timedelta(hours=rng.uniform(3, 60) if k == 0 else rng.uniform(12, 48))
         if at >= end:
             break
-        reached = outcome not in (FollowUpOutcome.NOT_REACHED, FollowUpOutcome.PENDING) and k == tries - 1
-        out.append((row, FollowUpAttempt(
-            at=at, method=rng.choice(["phone", "phone", "visit", "text"]), reached=reached
-        )))
+        reached = (
+            outcome not in (FollowUpOutcome.NOT_REACHED, FollowUpOutcome.PENDING) and k == tries - 1
+        )
+        out.append(
+            (
+                row,
+                FollowUpAttempt(
+                    at=at, method=rng.choice(["phone", "phone", "visit", "text"]), reached=reached
+                ),
+            )
+        )
     if outcome != FollowUpOutcome.PENDING:
         f.outcome, f.closed_at = outcome, min(at, end - timedelta(minutes=1))
 
 
-def load(*, seed: int = 2026, years: float = 1.0, end: datetime | None = None,
-         progress: Any = None) -> LoadReport:
+def load(
+    *, seed: int = 2026, years: float = 1.0, end: datetime | None = None, progress: Any = None
+) -> LoadReport:
     """Load the demo county; running it again for the same seed changes nothing."""
     report = LoadReport()
     with transaction.atomic():
@@ -601,5 +845,7 @@ def load(*, seed: int = 2026, years: float = 1.0, end: datetime | None = None,
         report.skipped_history = True
         return report
     end = end or timezone.now().replace(minute=0, second=0, microsecond=0)
-    generate_history(program=program, seed=seed, years=years, end=end, report=report, progress=progress)
+    generate_history(
+        program=program, seed=seed, years=years, end=end, report=report, progress=progress
+    )
     return report

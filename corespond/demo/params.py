@@ -12,8 +12,32 @@ from __future__ import annotations
 CALLS_PER_YEAR = 4800
 
 # Requests by local hour 00..23 (Lane County MCSLC "Dispatch Request Date & Time").
-HOUR_WEIGHTS = [165, 180, 176, 158, 127, 62, 40, 30, 54, 70, 70, 71,
-                87, 128, 340, 352, 350, 359, 320, 327, 313, 353, 257, 193]
+HOUR_WEIGHTS = [
+    165,
+    180,
+    176,
+    158,
+    127,
+    62,
+    40,
+    30,
+    54,
+    70,
+    70,
+    71,
+    87,
+    128,
+    340,
+    352,
+    350,
+    359,
+    320,
+    327,
+    313,
+    353,
+    257,
+    193,
+]
 # Requests by weekday Monday..Sunday (same file).
 WEEKDAY_WEIGHTS = [744, 706, 796, 747, 667, 428, 494]
 
@@ -21,8 +45,15 @@ WEEKDAY_WEIGHTS = [744, 706, 796, 747, 667, 428, 494]
 # "Disorganized behavior", "Suicidality" mapped to EDP/MNTL/SUICTHRT; OTHER is police calls
 # screened and found not behavioural-health).
 CALL_TYPE_WEIGHTS = {
-    "WELFARE": 28, "EDP": 20, "MNTL": 15, "SUICTHRT": 12, "INTOX": 8,
-    "MTLV": 4, "SUICIDE": 2, "OD": 4, "OTHER": 7,
+    "WELFARE": 28,
+    "EDP": 20,
+    "MNTL": 15,
+    "SUICTHRT": 12,
+    "INTOX": 8,
+    "MTLV": 4,
+    "SUICIDE": 2,
+    "OD": 4,
+    "OTHER": 7,
 }
 SOURCE_WEIGHTS = {"911": 80, "988": 8, "police_on_scene": 7, "family": 3, "self": 2}
 P_WEAPONS = 0.05
@@ -32,7 +63,11 @@ P_MEDICAL = 0.03
 # Share of eligible calls a team reached (NYC B-HEARD: 35% got no team; STAR 44-46% answered).
 P_SERVED_IN_HOURS = 0.72
 UNSERVED_REASON_WEIGHTS = {
-    "no_team_free": 45, "cancelled": 20, "declined": 8, "other": 5, "": 22,  # "" = not recorded
+    "no_team_free": 45,
+    "cancelled": 20,
+    "declined": 8,
+    "other": 5,
+    "": 22,  # "" = not recorded
 }
 
 # Intervals in minutes, log-normal with the median and 90th percentile of Lane County MCSLC
@@ -48,16 +83,26 @@ P_NEGATIVE_ON_SCENE = 0.003
 
 # Contact outcome (Lane County "End Point of Dispatch", blanks dropped, spellings merged).
 CONTACT_WEIGHTS = {
-    "engaged": 1335, "unable_to_locate": 934, "refused": 532, "cancelled": 219,
-    "declined_to_engage": 46, "no_contact_safety": 19, "other": 5,
+    "engaged": 1335,
+    "unable_to_locate": 934,
+    "refused": 532,
+    "cancelled": 219,
+    "declined_to_engage": 46,
+    "no_contact_safety": 19,
+    "other": 5,
 }
 # Disposition of engaged encounters. Lane County reports 80.1% community, 13.9% ED, 0.3% arrest
 # over all dispatches, most of which never engaged anyone (they stay in the community); the ED
 # share among engaged people is therefore set higher so the overall share lands near 13-14%.
 # Co-response adds some arrests and citations (Colorado: 98% of calls ended without arrest).
 DISPOSITION_WEIGHTS = {
-    "remained_in_community": 600, "emergency_department": 290, "crisis_facility": 40,
-    "sobering_detox": 15, "arrest": 15, "citation": 5, "other": 35,
+    "remained_in_community": 600,
+    "emergency_department": 290,
+    "crisis_facility": 40,
+    "sobering_detox": 15,
+    "arrest": 15,
+    "citation": 5,
+    "other": 35,
 }
 P_HOLD_ENGAGED = 0.032  # Colorado: involuntary holds 3.2% of calls after co-response
 P_FORCE = 0.004
@@ -71,7 +116,9 @@ P_RETURNING = 0.12
 
 # Follow-up outcomes (Arapahoe: 70% of follow-ups connected; SF SCRT 31% engaged in care).
 FOLLOWUP_OUTCOME_WEIGHTS = {
-    "contacted_connected": 55, "contacted_declined": 12, "contacted_no_need": 10,
+    "contacted_connected": 55,
+    "contacted_declined": 12,
+    "contacted_no_need": 10,
     "not_reached": 23,
 }
 P_REFERRAL_ENGAGED = 0.35

@@ -18,7 +18,9 @@ class Team(models.Model):
     name = models.CharField(max_length=100)
     call_sign = models.CharField(max_length=32)
     response_type = models.CharField(max_length=32, choices=ResponseType.choices)
-    status = models.CharField(max_length=16, choices=UnitStatus.choices, default=UnitStatus.OFF_SHIFT)
+    status = models.CharField(
+        max_length=16, choices=UnitStatus.choices, default=UnitStatus.OFF_SHIFT
+    )
     status_changed_at = models.DateTimeField(null=True, blank=True)
     last_latitude = models.FloatField(null=True, blank=True)
     last_longitude = models.FloatField(null=True, blank=True)
@@ -37,14 +39,14 @@ class TeamMember(models.Model):
     """A user's seat on a team, with the role they fill there."""
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="members")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="seats")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="seats"
+    )
     role = models.CharField(max_length=32, choices=Role.choices)
 
     class Meta:
         ordering = ["team", "role"]
-        constraints = [
-            models.UniqueConstraint(fields=["team", "user"], name="team_member_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["team", "user"], name="team_member_unique")]
 
     def __str__(self) -> str:
         return f"{self.user} ({self.role}) on {self.team.call_sign}"

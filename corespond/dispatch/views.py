@@ -25,7 +25,9 @@ def board(request: HttpRequest) -> HttpResponse:
         "teams": teams_for(user=request.user),
     }
     # HTMX polls the board body; a full page load renders the frame around it.
-    template = "dispatch/_board.html" if request.headers.get("HX-Request") else "dispatch/board.html"
+    template = (
+        "dispatch/_board.html" if request.headers.get("HX-Request") else "dispatch/board.html"
+    )
     return render(request, template, context)
 
 

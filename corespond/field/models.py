@@ -66,7 +66,9 @@ class Encounter(models.Model):
     service_provided = models.BooleanField(
         default=False, help_text="An intervention or referral was given on scene."
     )
-    people = models.ManyToManyField(Person, through="EncounterPerson", related_name="encounters")
+    people: models.ManyToManyField[Person, EncounterPerson] = models.ManyToManyField(
+        Person, through="EncounterPerson", related_name="encounters"
+    )
     completed_at = models.DateTimeField(null=True, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

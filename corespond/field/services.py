@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -44,7 +45,7 @@ def _encounter_for_change(actor: Any, encounter_id: int) -> Encounter:
 def check_timestamp_order(values: dict[str, Any]) -> None:
     """Refuse stamps that go backwards: negative intervals are data-quality errors."""
     present = [(f, values[f]) for f in TIMESTAMP_FIELDS if values.get(f)]
-    for (earlier, earlier_at), (later, later_at) in zip(present, present[1:], strict=False):
+    for (earlier, earlier_at), (later, later_at) in pairwise(present):
         if later_at < earlier_at:
             raise ValidationError(
                 ERR_ORDER.format(
@@ -78,8 +79,16 @@ def encounter_update(*, actor: Any, encounter_id: int, **fields: Any) -> Encount
     """Save what the team has recorded so far (outcome, disposition, flags, times)."""
     encounter = _encounter_for_change(actor, encounter_id)
     allowed = {
-        "contact_outcome", "disposition", "disposition_text", "involuntary_hold", "use_of_force",
-        "injury_person", "injury_staff", "transported_by", "service_provided", *TIMESTAMP_FIELDS,
+        "contact_outcome",
+        "disposition",
+        "disposition_text",
+        "involuntary_hold",
+        "use_of_force",
+        "injury_person",
+        "injury_staff",
+        "transported_by",
+        "service_provided",
+        *TIMESTAMP_FIELDS,
     }
     unknown = set(fields) - allowed
     if unknown:
@@ -145,4 +154,3 @@ def encounter_complete(*, actor: Any, encounter_id: int) -> Encounter:
     )
     followup_create_for_encounter(actor=actor, encounter=encounter, now=now)
     return encounter
-

@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from corespond.core.access import acting_user
 from corespond.core.roles import ENCOUNTER_ROLES, require_role
 from corespond.dispatch.selectors import open_assignment_for_member
 from corespond.field import selectors, services
@@ -35,13 +36,13 @@ def mine(request: HttpRequest) -> HttpResponse:
     require_role(request.user, ENCOUNTER_ROLES)
     assignment = open_assignment_for_member(user=request.user)
     if assignment is not None:
-        encounter = selectors.encounters_visible(user=request.user).filter(
-            assignment=assignment
-        ).first()
+        encounter = (
+            selectors.encounters_visible(user=request.user).filter(assignment=assignment).first()
+        )
         if encounter is not None:
             return redirect("field:encounter", encounter_id=encounter.pk)
     recent = selectors.encounters_visible(user=request.user).filter(
-        team__members__user=request.user
+        team__members__user=acting_user(request)
     )[:10]
     return render(request, "field/mine.html", {"recent": recent})
 
@@ -114,7 +115,7 @@ def person_add(request: HttpRequest, encounter_id: int) -> HttpResponse:
     form = PersonForm(request.POST)
     if not form.is_valid():
         for field, errors in form.errors.items():
-            messages.error(request, f"{form.fields[field].label}: {' '.join(errors)}")
+            messages.error(request, f"{form.fields[field].label}: {' '.join(map(str, errors))}")
         return redirect("field:encounter", encounter_id=encounter_id)
     try:
         services.encounter_person_add(

@@ -24,7 +24,9 @@ class Call(models.Model):
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="calls")
     reference = models.CharField(max_length=32, unique=True)
     received_at = models.DateTimeField(db_index=True)
-    source = models.CharField(max_length=16, choices=CallSource.choices, default=CallSource.PHONE_911)
+    source = models.CharField(
+        max_length=16, choices=CallSource.choices, default=CallSource.PHONE_911
+    )
     call_type = models.CharField(max_length=16, choices=CallType.choices)
     # The call type as the source CAD wrote it (e.g. "PERSON IN BEHAVIORAL/EMOTIONAL CRISIS").
     source_call_type = models.CharField(max_length=120, blank=True)

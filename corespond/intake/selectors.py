@@ -15,8 +15,10 @@ def calls_visible(*, user: Any) -> QuerySet[Call]:
 
 
 def calls_waiting(*, user: Any) -> QuerySet[Call]:
-    return calls_visible(user=user).filter(status=Call.Status.WAITING).order_by(
-        "triage__priority", "received_at"
+    return (
+        calls_visible(user=user)
+        .filter(status=Call.Status.WAITING)
+        .order_by("triage__priority", "received_at")
     )
 
 

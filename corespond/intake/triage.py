@@ -37,33 +37,51 @@ def decide(facts: CallFacts, *, default_response_type: str, in_service_hours: bo
     """Apply the rules in order; the first that matches decides."""
     if facts.medical_emergency or facts.call_type == CallType.OD:
         return Decision(
-            ResponseType.EMS_ONLY, 1, False, "medical-first",
+            ResponseType.EMS_ONLY,
+            1,
+            False,
+            "medical-first",
             "A medical emergency or overdose: EMS goes first.",
         )
     if facts.violence_in_progress:
         return Decision(
-            ResponseType.POLICE_ONLY, 1, False, "violence-in-progress",
+            ResponseType.POLICE_ONLY,
+            1,
+            False,
+            "violence-in-progress",
             "Violence in progress: police respond; the team is not sent.",
         )
     is_bh = facts.behavioral_health or facts.call_type in BEHAVIORAL_HEALTH_CALL_TYPES
     if not is_bh:
         return Decision(
-            ResponseType.POLICE_ONLY, 3, False, "not-behavioral-health",
+            ResponseType.POLICE_ONLY,
+            3,
+            False,
+            "not-behavioral-health",
             "No behavioural-health need reported: a regular police call.",
         )
     if facts.weapons or facts.call_type == CallType.MTLV:
         decision = Decision(
-            ResponseType.POLICE_THEN_TEAM, 1, True, "safety-risk",
+            ResponseType.POLICE_THEN_TEAM,
+            1,
+            True,
+            "safety-risk",
             "Behavioural-health need with a weapon or violence risk: police secure, team joins.",
         )
     else:
         decision = Decision(
-            default_response_type, 2, True, "behavioral-health",
+            default_response_type,
+            2,
+            True,
+            "behavioral-health",
             "Behavioural-health need without weapons or violence: send the program's team.",
         )
     if not in_service_hours:
         return Decision(
-            decision.response_type, decision.priority, True, decision.rule,
+            decision.response_type,
+            decision.priority,
+            True,
+            decision.rule,
             decision.explanation + " The call came outside service hours.",
             outside_service_hours=True,
         )

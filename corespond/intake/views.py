@@ -20,10 +20,10 @@ from corespond.intake.forms import CallForm, CloseUnservedForm
 from corespond.intake.models import Call
 
 
-def _programs(request: HttpRequest):  # type: ignore[no-untyped-def]
+def _programs(request: HttpRequest):
     if request.user.is_superuser:
         return Program.objects.all()
-    return programs_for(request.user)  # type: ignore[arg-type]
+    return programs_for(request.user)
 
 
 @login_required
@@ -39,7 +39,9 @@ def call_new(request: HttpRequest) -> HttpResponse:
                 form.add_error(field if field in form.fields else None, errors)
         else:
             return redirect("intake:call_detail", call_id=call.pk)
-    return render(request, "intake/call_new.html", {"form": form}, status=400 if form.errors else 200)
+    return render(
+        request, "intake/call_new.html", {"form": form}, status=400 if form.errors else 200
+    )
 
 
 @login_required

@@ -222,7 +222,9 @@ def _encounter_metrics(encounters: QuerySet[Encounter]) -> dict[str, Any]:
     for code in Disposition.values:
         if code != Disposition.UNKNOWN:
             out[f"disposition.share.{code}"] = rate(e[f"d_{code}"], e["disposed"])
-    out["outcome.no_arrest_rate"] = rate(e["disposed"] - e[f"d_{Disposition.ARREST}"], e["disposed"])
+    out["outcome.no_arrest_rate"] = rate(
+        e["disposed"] - e[f"d_{Disposition.ARREST}"], e["disposed"]
+    )
     out["outcome.diversion_rate"] = rate(e["diverted"], e["disposed"])
     out["outcome.ed_rate"] = rate(e[f"d_{Disposition.EMERGENCY_DEPARTMENT}"], e["disposed"])
     out["outcome.involuntary_hold_rate"] = rate(e["hold"], e["disposed"])

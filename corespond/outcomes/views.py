@@ -32,17 +32,17 @@ class MetricsFilterForm(forms.Form):
 
 
 SECTIONS = [
-    ("How are we performing?", "response."),
-    ("What share of eligible calls do we handle?", "calls."),
+    ("How are we performing?", ("response.",)),
+    ("What share of eligible calls do we handle?", ("calls.",)),
     ("What happens on scene?", ("contact.", "disposition.", "outcome.")),
-    ("Do people get connected to care?", "care."),
+    ("Do people get connected to care?", ("care.",)),
 ]
 
 
 @login_required
 def metrics_page(request: HttpRequest) -> HttpResponse:
     require_role(request.user, OUTCOME_ROLES)
-    programs = Program.objects.all() if request.user.is_superuser else programs_for(request.user)  # type: ignore[arg-type]
+    programs = Program.objects.all() if request.user.is_superuser else programs_for(request.user)
     form = MetricsFilterForm(request.GET or None)
     form.fields["program"].queryset = programs  # type: ignore[attr-defined]
     sections: list[tuple[str, list[tuple[str, str, str]]]] = []
@@ -59,7 +59,9 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
             tz=program.timezone if program else "",
         )
         values = metrics.compute(filters, user=request.user)
-        audit_event(user=request.user, action=Action.AGGREGATE, model=Call, ids=[], purpose="metrics")
+        audit_event(
+            user=request.user, action=Action.AGGREGATE, model=Call, ids=[], purpose="metrics"
+        )
         # Evaluators and the public see small counts suppressed (spec/metrics.md).
         suppress = Role.EVALUATOR in roles_of(request.user) and not request.user.is_superuser
         for title, prefix in SECTIONS:

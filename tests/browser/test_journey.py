@@ -12,7 +12,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "correct horse battery"
 
 
-def nav(page, name: str) -> None:  # type: ignore[no-untyped-def]
+def nav(page, name: str) -> None:
     page.get_by_role("navigation", name="Main").get_by_role("link", name=name).click()
 
 
@@ -70,7 +70,9 @@ def test_call_to_follow_up_journey(world, page_factory, live_server) -> None:
     kim.get_by_label("Reached the person").check()
     kim.get_by_label("Outcome").select_option("contacted_connected")
     kim.get_by_role("button", name="Record attempt").click()
-    assert kim.get_by_test_id("followup-outcome").inner_text() == "Reached and connected to a service"
+    assert (
+        kim.get_by_test_id("followup-outcome").inner_text() == "Reached and connected to a service"
+    )
 
     # The program manager sees it counted.
     manny = page_factory("manny", PASSWORD)

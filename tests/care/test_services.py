@@ -19,7 +19,9 @@ def followup(world) -> FollowUp:
     enc = encounter_of(unit_assign(actor=world.alice, call_id=call.pk, team_id=world.team.pk))
     field.encounter_person_add(actor=world.clara, encounter_id=enc.pk, given_name="Riley")
     field.encounter_update(
-        actor=world.clara, encounter_id=enc.pk, contact_outcome="engaged",
+        actor=world.clara,
+        encounter_id=enc.pk,
+        contact_outcome="engaged",
         disposition="crisis_facility",
     )
     field.encounter_complete(actor=world.clara, encounter_id=enc.pk)
@@ -28,7 +30,10 @@ def followup(world) -> FollowUp:
 
 def test_reached_attempt_with_an_outcome_closes_the_follow_up(world, followup) -> None:
     done = services.followup_attempt_record(
-        actor=world.kim, followup_id=followup.pk, method="phone", reached=True,
+        actor=world.kim,
+        followup_id=followup.pk,
+        method="phone",
+        reached=True,
         outcome="contacted_connected",
     )
     assert done.outcome == "contacted_connected" and done.closed_at is not None
@@ -38,7 +43,9 @@ def test_reached_attempt_with_an_outcome_closes_the_follow_up(world, followup) -
         )
 
 
-def test_person_not_reached_after_the_protocols_attempts_is_marked_not_reached(world, followup) -> None:
+def test_person_not_reached_after_the_protocols_attempts_is_marked_not_reached(
+    world, followup
+) -> None:
     for _ in range(2):
         still = services.followup_attempt_record(
             actor=world.kim, followup_id=followup.pk, method="phone", reached=False
@@ -53,7 +60,10 @@ def test_person_not_reached_after_the_protocols_attempts_is_marked_not_reached(w
 def test_connected_outcome_needs_a_successful_attempt(world, followup) -> None:
     with pytest.raises(ValidationError):
         services.followup_attempt_record(
-            actor=world.kim, followup_id=followup.pk, method="text", reached=False,
+            actor=world.kim,
+            followup_id=followup.pk,
+            method="text",
+            reached=False,
             outcome="contacted_connected",
         )
 
@@ -67,7 +77,10 @@ def test_officer_cannot_work_the_follow_up_queue(world, followup) -> None:
 
 def test_referral_keeps_who_changed_its_status_and_when(world, followup) -> None:
     resource = Resource.objects.create(
-        program=world.program, organization="Harbor", name="Respite", category="crisis_stabilization"
+        program=world.program,
+        organization="Harbor",
+        name="Respite",
+        category="crisis_stabilization",
     )
     referral = services.referral_create(
         actor=world.kim, person_id=followup.person_id, resource_id=resource.pk
@@ -76,7 +89,9 @@ def test_referral_keeps_who_changed_its_status_and_when(world, followup) -> None
     services.referral_status_set(actor=world.kim, referral_id=referral.pk, status="completed")
     history = system(ReferralStatusChange.objects.all(), reason="t").filter(referral=referral)
     assert [(h.status, h.by) for h in history] == [
-        ("requested", world.kim), ("accepted", world.kim), ("completed", world.kim)
+        ("requested", world.kim),
+        ("accepted", world.kim),
+        ("completed", world.kim),
     ]
     assert system(Referral.objects.all(), reason="t").get().status == "completed"
     with pytest.raises(ValidationError):
@@ -90,4 +105,6 @@ def test_resource_from_another_program_is_refused(world, followup) -> None:
         program=world.elsewhere, organization="Far", name="Far Shelter", category="shelter"
     )
     with pytest.raises(ValidationError):
-        services.referral_create(actor=world.kim, person_id=followup.person_id, resource_id=other.pk)
+        services.referral_create(
+            actor=world.kim, person_id=followup.person_id, resource_id=other.pk
+        )

@@ -18,12 +18,16 @@ from corespond.intake.models import Call
 from corespond.people.models import Person
 from tests.factories import CallFactory, PersonFactory
 
-PROTECTED = sorted(
-    (m for m in apps.get_models() if is_protected(m)), key=lambda m: m._meta.label
-)
+PROTECTED = sorted((m for m in apps.get_models() if is_protected(m)), key=lambda m: m._meta.label)
 EXPECTED_PROTECTED = {
-    "care.FollowUp", "care.FollowUpAttempt", "care.Referral", "care.ReferralStatusChange",
-    "field.Encounter", "field.EncounterPerson", "intake.Call", "people.Person",
+    "care.FollowUp",
+    "care.FollowUpAttempt",
+    "care.Referral",
+    "care.ReferralStatusChange",
+    "field.Encounter",
+    "field.EncounterPerson",
+    "intake.Call",
+    "people.Person",
 }
 
 
@@ -101,7 +105,10 @@ def test_a_read_of_rows_is_audited_with_the_ids_it_returned(world) -> None:
     list(restrict(Call.objects.all(), world.alice, purpose="dispatch"))
     event = AuditEvent.objects.get(user=world.alice)
     assert (event.action, event.model, event.object_ids, event.purpose) == (
-        "view", "intake.Call", [call.pk], "dispatch"
+        "view",
+        "intake.Call",
+        [call.pk],
+        "dispatch",
     )
 
 

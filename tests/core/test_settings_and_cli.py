@@ -15,11 +15,18 @@ from tests.factories import ProgramFactory
 
 
 def run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SECRET_KEY"}}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    }
     clean.update({"CORESPOND_DATA_DIR": str(tmp_path)}, **env)
     return subprocess.run(
         [sys.executable, "-m", "corespond", *args],
-        capture_output=True, text=True, env=clean, timeout=120,
+        capture_output=True,
+        text=True,
+        env=clean,
+        timeout=120,
     )
 
 
@@ -57,8 +64,10 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> Non
 
 def test_production_settings_pass_check_deploy(tmp_path: Path) -> None:
     result = run(
-        ["manage", "check", "--deploy", "--fail-level", "WARNING"], tmp_path,
-        CORESPOND_PRODUCTION="1", SECRET_KEY="x" * 20 + "-a-long-random-production-key-0123456789",
+        ["manage", "check", "--deploy", "--fail-level", "WARNING"],
+        tmp_path,
+        CORESPOND_PRODUCTION="1",
+        SECRET_KEY="x" * 20 + "-a-long-random-production-key-0123456789",
         ALLOWED_HOSTS="corespond.example.org",
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -69,7 +78,8 @@ def test_secret_can_come_from_a_file(tmp_path: Path) -> None:
     secret.write_text("k" * 60)
     result = run(
         ["manage", "shell", "-c", "from django.conf import settings; print(settings.SECRET_KEY)"],
-        tmp_path, SECRET_KEY_FILE=str(secret),
+        tmp_path,
+        SECRET_KEY_FILE=str(secret),
     )
     assert result.stdout.strip().splitlines()[-1] == "k" * 60
 
@@ -99,8 +109,14 @@ def test_program_rejects_an_unknown_time_zone() -> None:
 
 @pytest.mark.parametrize(
     ("start", "end", "hour", "inside"),
-    [(None, None, 3, True), (6, 22, 6, True), (6, 22, 22, False), (22, 6, 23, True),
-     (22, 6, 5, True), (22, 6, 12, False)],
+    [
+        (None, None, 3, True),
+        (6, 22, 6, True),
+        (6, 22, 22, False),
+        (22, 6, 23, True),
+        (22, 6, 5, True),
+        (22, 6, 12, False),
+    ],
 )
 def test_service_hours_may_wrap_midnight(start, end, hour, inside) -> None:
     assert Program(service_start_hour=start, service_end_hour=end).in_service_hours(hour) is inside

@@ -54,7 +54,7 @@ def test_two_dispatchers_assigning_the_same_team_at_once_exactly_one_wins(world)
     barrier = threading.Barrier(2)
     results: list[str] = []
 
-    def attempt(actor, call) -> None:  # type: ignore[no-untyped-def]
+    def attempt(actor, call) -> None:
         try:
             barrier.wait()
             unit_assign(actor=actor, call_id=call.pk, team_id=world.team.pk)

@@ -19,7 +19,7 @@ from tests.journey import encounter_of, make_call
 
 
 @pytest.fixture
-def encounter(world):  # type: ignore[no-untyped-def]
+def encounter(world):
     call = make_call(world)
     return encounter_of(unit_assign(actor=world.alice, call_id=call.pk, team_id=world.team.pk))
 
@@ -41,7 +41,8 @@ def test_unknown_stamp_is_refused(world, encounter) -> None:
 def test_times_that_go_backwards_are_refused(world, encounter) -> None:
     with pytest.raises(ValidationError, match="before dispatched"):
         services.encounter_update(
-            actor=world.oscar, encounter_id=encounter.pk,
+            actor=world.oscar,
+            encounter_id=encounter.pk,
             arrived_at=encounter.dispatched_at - timedelta(minutes=5),
         )
 
@@ -66,8 +67,11 @@ def test_completing_an_engaged_encounter_frees_the_team_closes_the_call_and_crea
         actor=world.clara, encounter_id=encounter.pk, given_name="Sam", family_name="Ashford"
     )
     services.encounter_update(
-        actor=world.clara, encounter_id=encounter.pk, contact_outcome="engaged",
-        disposition="remained_in_community", service_provided=True,
+        actor=world.clara,
+        encounter_id=encounter.pk,
+        contact_outcome="engaged",
+        disposition="remained_in_community",
+        service_provided=True,
     )
     done = services.encounter_complete(actor=world.clara, encounter_id=encounter.pk)
     assert done.cleared_at is not None and done.completed_at is not None
@@ -82,7 +86,9 @@ def test_completing_an_engaged_encounter_frees_the_team_closes_the_call_and_crea
 def test_arrest_creates_no_follow_up(world, encounter) -> None:
     services.encounter_person_add(actor=world.oscar, encounter_id=encounter.pk, given_name="Jo")
     services.encounter_update(
-        actor=world.oscar, encounter_id=encounter.pk, contact_outcome="engaged",
+        actor=world.oscar,
+        encounter_id=encounter.pk,
+        contact_outcome="engaged",
         disposition="arrest",
     )
     services.encounter_complete(actor=world.oscar, encounter_id=encounter.pk)

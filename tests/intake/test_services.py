@@ -32,24 +32,36 @@ def test_ineligible_call_is_closed_at_once(world) -> None:
 def test_officer_cannot_create_calls(world) -> None:
     with pytest.raises(PermissionDenied):
         services.call_create(
-            actor=world.oscar, program=world.program, agency=world.riverton,
-            received_at=timezone.now(), call_type="EDP", address="x",
+            actor=world.oscar,
+            program=world.program,
+            agency=world.riverton,
+            received_at=timezone.now(),
+            call_type="EDP",
+            address="x",
         )
 
 
 def test_dispatcher_of_another_program_cannot_create_calls_there(world) -> None:
     with pytest.raises(PermissionDenied):
         services.call_create(
-            actor=world.olga, program=world.program, agency=world.riverton,
-            received_at=timezone.now(), call_type="EDP", address="x",
+            actor=world.olga,
+            program=world.program,
+            agency=world.riverton,
+            received_at=timezone.now(),
+            call_type="EDP",
+            address="x",
         )
 
 
 def test_agency_outside_the_program_is_refused_and_nothing_is_written(world) -> None:
     with pytest.raises(ValidationError) as err:
         services.call_create(
-            actor=world.alice, program=world.program, agency=world.far_county,
-            received_at=timezone.now(), call_type="EDP", address="x",
+            actor=world.alice,
+            program=world.program,
+            agency=world.far_county,
+            received_at=timezone.now(),
+            call_type="EDP",
+            address="x",
         )
     assert services.ERR_PROGRAM_AGENCY in err.value.message_dict["agency"]
     assert system(Call.objects.all(), reason="test").count() == 0
@@ -58,8 +70,12 @@ def test_agency_outside_the_program_is_refused_and_nothing_is_written(world) -> 
 def test_call_in_the_future_is_refused(world) -> None:
     with pytest.raises(ValidationError) as err:
         services.call_create(
-            actor=world.alice, program=world.program, agency=world.riverton,
-            received_at=timezone.now() + timedelta(hours=2), call_type="EDP", address="x",
+            actor=world.alice,
+            program=world.program,
+            agency=world.riverton,
+            received_at=timezone.now() + timedelta(hours=2),
+            call_type="EDP",
+            address="x",
         )
     assert services.ERR_FUTURE_CALL in err.value.message_dict["received_at"]
 

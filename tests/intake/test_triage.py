@@ -7,7 +7,7 @@ import pytest
 from corespond.intake.triage import CallFacts, decide
 
 
-def d(in_hours: bool = True, **facts):  # type: ignore[no-untyped-def]
+def d(in_hours: bool = True, **facts):
     base = {"call_type": "EDP", "behavioral_health": True}
     base.update(facts)
     return decide(CallFacts(**base), default_response_type="co_response", in_service_hours=in_hours)
@@ -16,7 +16,9 @@ def d(in_hours: bool = True, **facts):  # type: ignore[no-untyped-def]
 def test_behavioral_health_call_goes_to_the_programs_team() -> None:
     decision = d()
     assert (decision.response_type, decision.eligible, decision.rule) == (
-        "co_response", True, "behavioral-health"
+        "co_response",
+        True,
+        "behavioral-health",
     )
     assert decision.explanation
 

@@ -26,34 +26,63 @@ def at(hh: int, mm: int = 0, day: date = DAY) -> datetime:
 
 
 @pytest.fixture
-def records(world):  # type: ignore[no-untyped-def]
-    def call(received, *, eligible=True, bh=True, reason="", outside=False, **kw):  # type: ignore[no-untyped-def]
+def records(world):
+    def call(received, *, eligible=True, bh=True, reason="", outside=False, **kw):
         c = CallFactory(
-            program=world.program, agency=world.riverton, received_at=received,
-            behavioral_health=bh, unserved_reason=reason, status="closed",
+            program=world.program,
+            agency=world.riverton,
+            received_at=received,
+            behavioral_health=bh,
+            unserved_reason=reason,
+            status="closed",
         )
         TriageDecision.objects.create(
-            call=c, response_type="co_response" if eligible else "police_only", priority=2,
-            eligible=eligible, outside_service_hours=outside, rule="r", explanation="e",
+            call=c,
+            response_type="co_response" if eligible else "police_only",
+            priority=2,
+            eligible=eligible,
+            outside_service_hours=outside,
+            rule="r",
+            explanation="e",
             protocol_version="test",
         )
         return c
 
-    def served(c, dispatched, arrived, cleared, **fields):  # type: ignore[no-untyped-def]
+    def served(c, dispatched, arrived, cleared, **fields):
         a = Assignment.objects.create(
             call=c, team=world.team, assigned_at=dispatched, cleared_at=cleared or dispatched
         )
         Encounter.objects.create(
-            call=c, assignment=a, team=world.team, received_at=c.received_at,
-            dispatched_at=dispatched, arrived_at=arrived, cleared_at=cleared, **fields,
+            call=c,
+            assignment=a,
+            team=world.team,
+            received_at=c.received_at,
+            dispatched_at=dispatched,
+            arrived_at=arrived,
+            cleared_at=cleared,
+            **fields,
         )
 
     c1 = call(at(10))
-    served(c1, at(10, 10), at(10, 30), at(11), contact_outcome="engaged",
-           disposition="remained_in_community", service_provided=True)
+    served(
+        c1,
+        at(10, 10),
+        at(10, 30),
+        at(11),
+        contact_outcome="engaged",
+        disposition="remained_in_community",
+        service_provided=True,
+    )
     c2 = call(at(12))
-    served(c2, at(12, 20), at(12, 30), at(12, 20), contact_outcome="engaged",
-           disposition="emergency_department", involuntary_hold=True)
+    served(
+        c2,
+        at(12, 20),
+        at(12, 30),
+        at(12, 20),
+        contact_outcome="engaged",
+        disposition="emergency_department",
+        involuntary_hold=True,
+    )
     c3 = call(at(14))
     served(c3, at(14, 5), None, None, contact_outcome="unable_to_locate")
     call(at(15), reason="no_team_free")
@@ -63,9 +92,10 @@ def records(world):  # type: ignore[no-untyped-def]
     return world
 
 
-def compute(world, user=None):  # type: ignore[no-untyped-def]
-    filters = metrics.Filters(date_from=DAY, date_to=DAY, program_id=world.program.pk,
-                              tz="America/Los_Angeles")
+def compute(world, user=None):
+    filters = metrics.Filters(
+        date_from=DAY, date_to=DAY, program_id=world.program.pk, tz="America/Los_Angeles"
+    )
     return metrics.compute(filters, user=user, system_reason="test")
 
 
@@ -76,7 +106,11 @@ def test_call_metrics_match_the_hand_count(records) -> None:
     assert m["calls.eligible"]["value"] == 5
     assert m["calls.eligible_served_rate"] == {"value": 0.6, "numerator": 3, "denominator": 5}
     assert m["calls.eligible_unserved_by_reason"]["value"] == {
-        "no_team_free": 1, "outside_hours": 0, "cancelled": 0, "declined": 0, "other": 0,
+        "no_team_free": 1,
+        "outside_hours": 0,
+        "cancelled": 0,
+        "declined": 0,
+        "other": 0,
         "not_recorded": 1,
     }
     assert m["calls.eligible_outside_hours_share"]["numerator"] == 1
@@ -130,18 +164,33 @@ def test_small_counts_are_suppressed_for_evaluators() -> None:
 
 @pytest.mark.parametrize(
     ("values", "pct", "expected"),
-    [([1.0], 90, 1.0), ([1.0, 2.0], 50, 1.5), ([5.0, 10.0, 20.0], 90, 18.0),
-     ([1.0, 2.0, 3.0, 4.0], 90, 3.7), ([], 50, None)],
+    [
+        ([1.0], 90, 1.0),
+        ([1.0, 2.0], 50, 1.5),
+        ([5.0, 10.0, 20.0], 90, 18.0),
+        ([1.0, 2.0, 3.0, 4.0], 90, 3.7),
+        ([], 50, None),
+    ],
 )
 def test_percentile_matches_numpys_default(values, pct, expected) -> None:
-    assert metrics.percentile(values, pct) == (None if expected is None else pytest.approx(expected))
+    assert metrics.percentile(values, pct) == (
+        None if expected is None else pytest.approx(expected)
+    )
 
 
 def test_metrics_command_prints_json_keyed_by_metric_id(records) -> None:
     out = StringIO()
     call_command(
-        "metrics", "--program", "riverside", "--from", "2026-03-10", "--to", "2026-03-10",
-        "--format", "json", stdout=out,
+        "metrics",
+        "--program",
+        "riverside",
+        "--from",
+        "2026-03-10",
+        "--to",
+        "2026-03-10",
+        "--format",
+        "json",
+        stdout=out,
     )
     data = json.loads(out.getvalue())
     assert data["calls.total"] == {"value": 6}

@@ -31,8 +31,6 @@ class Command(BaseCommand):
 
         report = county.load(seed=options["seed"], years=years, progress=progress)
         if report.skipped_history:
-            self.stdout.write(
-                f"Seed {options['seed']} is already loaded; history left as it is."
-            )
+            self.stdout.write(f"Seed {options['seed']} is already loaded; history left as it is.")
         created = ", ".join(f"{n} {name}" for name, n in report.created.items() if n)
         self.stdout.write(f"Created: {created or 'nothing new'}.")

@@ -45,7 +45,9 @@ class Command(BaseCommand):
             if o["agency"]:
                 agency = Agency.objects.get(slug=o["agency"])
             if o["team"]:
-                team = Team.objects.get(call_sign=o["team"], **({"program": program} if program else {}))
+                team = Team.objects.get(
+                    call_sign=o["team"], **({"program": program} if program else {})
+                )
         except (Program.DoesNotExist, Agency.DoesNotExist, Team.DoesNotExist) as exc:
             raise CommandError(f"Not found: {exc}") from exc
         except Team.MultipleObjectsReturned as exc:
@@ -70,7 +72,9 @@ class Command(BaseCommand):
             writer.writerow(["metric", "value", "numerator", "denominator", "n"])
             for mid, m in values.items():
                 value = json.dumps(m["value"]) if isinstance(m["value"], dict) else m["value"]
-                writer.writerow([mid, value, m.get("numerator", ""), m.get("denominator", ""), m.get("n", "")])
+                writer.writerow(
+                    [mid, value, m.get("numerator", ""), m.get("denominator", ""), m.get("n", "")]
+                )
         else:
             width = max(len(k) for k in values)
             for mid, m in values.items():
