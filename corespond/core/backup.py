@@ -55,7 +55,8 @@ def backup(out: Path, *, alias: str = "default") -> Path:
         url = _postgres_url(connection.settings_dict)
         result = subprocess.run(
             [_tool("pg_dump"), "--format=custom", "--no-owner", f"--file={out}", url],
-            capture_output=True, text=True,
+            capture_output=True,
+            text=True,
         )
         if result.returncode != 0:
             raise BackupError(f"pg_dump failed: {result.stderr.strip()}")
@@ -83,9 +84,17 @@ def restore(source: Path, *, alias: str = "default") -> None:
         connection.close()
         url = _postgres_url(connection.settings_dict)
         result = subprocess.run(
-            [_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--single-transaction",
-             f"--dbname={url}", str(source)],
-            capture_output=True, text=True,
+            [
+                _tool("pg_restore"),
+                "--clean",
+                "--if-exists",
+                "--no-owner",
+                "--single-transaction",
+                f"--dbname={url}",
+                str(source),
+            ],
+            capture_output=True,
+            text=True,
         )
         if result.returncode != 0:
             raise BackupError(f"pg_restore failed: {result.stderr.strip()}")
