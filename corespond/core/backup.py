@@ -47,7 +47,7 @@ def backup(out: Path, *, alias: str = "default") -> Path:
         target = sqlite3.connect(out)
         try:
             # The online backup API copies a consistent snapshot even while others write.
-            connection.connection.backup(target)  # type: ignore[union-attr]
+            connection.connection.backup(target)
         finally:
             target.close()
         return out
@@ -76,7 +76,7 @@ def restore(source: Path, *, alias: str = "default") -> None:
         src = sqlite3.connect(source)
         try:
             connection.ensure_connection()
-            src.backup(connection.connection)  # type: ignore[arg-type]
+            src.backup(connection.connection)
         finally:
             src.close()
         return

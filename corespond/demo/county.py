@@ -405,7 +405,8 @@ def _arrivals(rng: random.Random, start: date, days: int, tz: Any, end: datetime
     per_day = P.CALLS_PER_YEAR / 365.0
     mean_weekday = sum(P.WEEKDAY_WEIGHTS) / 7
     times = []
-    for d in range(days):
+    # days + 1: the history runs up to the load's own hour, so today's calls are there too.
+    for d in range(days + 1):
         day = start + timedelta(days=d)
         lam = per_day * P.WEEKDAY_WEIGHTS[day.weekday()] / mean_weekday
         for _ in range(poisson(rng, lam)):
@@ -419,15 +420,25 @@ def _arrivals(rng: random.Random, start: date, days: int, tz: Any, end: datetime
     return times
 
 
+def on_shift(call_sign: str, local_hour: int) -> bool:
+    return any(
+        start <= local_hour < end or start <= local_hour + 24 < end
+        for start, end in SHIFTS[call_sign]
+    )
+
+
 def _choose_team(rng: random.Random, decision_type: str, agency_slug: str, local_hour: int) -> str:
-    overnight = local_hour >= 22 or local_hour < 7
-    if overnight:
-        return "TP-1"
-    if decision_type in (ResponseType.POLICE_THEN_TEAM, ResponseType.CO_RESPONSE):
-        if decision_type == ResponseType.CO_RESPONSE and rng.random() < 0.45:
-            return rng.choice(["CM-1", "TP-1"])
-        return "CR-1" if agency_slug == "riverton-pd" else "CR-2"
-    return "CM-1"
+    """The team a dispatcher would have sent: the agency's co-responders for calls with police
+    need, otherwise a share to the no-police teams; only teams on shift at that hour."""
+    own = "CR-1" if agency_slug == "riverton-pd" else "CR-2"
+    if decision_type == ResponseType.POLICE_THEN_TEAM or (
+        decision_type == ResponseType.CO_RESPONSE and rng.random() >= 0.45
+    ):
+        preferred = [own, "CR-1", "CR-2", "TP-1", "CM-1"]
+    else:
+        preferred = ["CM-1", "TP-1"] if rng.random() < 0.6 else ["TP-1", "CM-1"]
+        preferred += [own]
+    return next((t for t in preferred if on_shift(t, local_hour)), "TP-1")
 
 
 def generate_history(
@@ -481,7 +492,7 @@ def generate_history(
         call = Call(
             program=program,
             agency=agency,
-            reference=f"D{seed % 100:02d}-{i:06d}",
+            reference=f"D{seed}-{i:06d}",
             received_at=received,
             source=pick(rng, P.SOURCE_WEIGHTS),
             call_type=call_type,
@@ -512,13 +523,13 @@ def generate_history(
         call.closed_at = received + timedelta(minutes=30)
         if not decision.eligible:
             continue
-        if end - received < timedelta(minutes=90) and not decision.outside_service_hours:
+        if end - received < timedelta(minutes=120) and not decision.outside_service_hours:
             # The last calls of the day are still on the board when the demo opens.
             call.status, call.closed_at = Call.Status.WAITING, None
             continue
-        overnight_team = local_hour >= 22 or local_hour < 7
+        # Outside service hours only the 24/7 three-person team can go, and often cannot.
         served = rng.random() < (0.55 if decision.outside_service_hours else P.P_SERVED_IN_HOURS)
-        if decision.outside_service_hours and not overnight_team:
+        if decision.outside_service_hours and not on_shift("TP-1", local_hour):
             served = False
         if not served:
             call.unserved_reason = (
@@ -597,7 +608,7 @@ def _encounter_for(
     )
     if rng.random() < P.P_NEGATIVE_ON_SCENE:
         cleared = arrived - timedelta(minutes=rng.randint(2, 30))  # a data-entry slip, counted
-    if not engaged and rng.random() < P.P_MISSING_ARRIVAL:
+    if not engaged and rng.random() < P.P_MISSING_ARRIVAL_NOT_ENGAGED:
         arrived = None
     if engaged:
         disposition = pick(rng, P.DISPOSITION_WEIGHTS)
@@ -643,6 +654,7 @@ def _encounter_for(
         external_id=call.external_id,
     )
     rows.encounters.append((i, len(rows.assignments) - 1, encounter))
+    call.closed_at = encounter.completed_at
     if not engaged:
         return
     roll = rng.random()
@@ -812,7 +824,7 @@ def _attempts_for(
     at = f.created_at
     for k in range(tries):
         # Most first attempts fall inside the 72-hour window; some do not.
-        at = at + timedelta(hours=rng.uniform(3, 60) if k == 0 else rng.uniform(12, 48))
+        at = at + timedelta(hours=rng.uniform(2, 84) if k == 0 else rng.uniform(12, 48))
         if at >= end:
             break
         reached = (

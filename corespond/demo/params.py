@@ -7,8 +7,9 @@ here, never the file's rows.
 
 from __future__ import annotations
 
-# Calls screened by the program per year (Lane County MCSLC ~3,300 dispatches/yr for ~380k
-# people; SF SCRT >5,000 in year one). Includes calls the protocol then makes ineligible.
+# Calls screened by the program per year (Lane County MCSLC: 4,682 dispatches from 18 Aug 2024
+# to 17 Dec 2025, about 3,500 a year; SF SCRT >5,000 in year one). Includes calls the protocol
+# then makes ineligible. Our choice within that range.
 CALLS_PER_YEAR = 4800
 
 # Requests by local hour 00..23 (Lane County MCSLC "Dispatch Request Date & Time").
@@ -70,16 +71,19 @@ UNSERVED_REASON_WEIGHTS = {
     "": 22,  # "" = not recorded
 }
 
-# Intervals in minutes, log-normal with the median and 90th percentile of Lane County MCSLC
-# (request->dispatch median 13, p90 57; dispatch->arrival 14/31; arrival->departure 22/62).
+# Intervals in minutes, log-normal with the median and 90th percentile of Lane County MCSLC,
+# computed from the time stamps (authoritative over the file's minutes columns, spec/metrics.md):
+# request->dispatch median 13, p90 57; dispatch->arrival 14/31; arrival->departure 22/62 (the
+# time stamps give 61 for the last p90; the minutes column gives 62, kept).
 QUEUE_MINUTES = (13.0, 57.0)
 TRAVEL_MINUTES = (14.0, 31.0)
 ON_SCENE_MINUTES = (22.0, 62.0)
 EN_ROUTE_AFTER_DISPATCH = (1.0, 4.0)
-ENGAGE_AFTER_ARRIVAL = (1.0, 6.0)
-# Lane County leaves some stamps blank ("0:00" placeholder); a few go backwards.
-P_MISSING_ARRIVAL = 0.05
-P_NEGATIVE_ON_SCENE = 0.003
+ENGAGE_AFTER_ARRIVAL = (1.0, 5.0)  # Lane County "Minutes: Arrival -> Engagement" median/p90
+# Lane County leaves some stamps blank ("0:00" placeholder): 8.1% of rows lack an arrival time,
+# nearly all where nobody was engaged; 0.5% of rows have on-scene time running backwards.
+P_MISSING_ARRIVAL_NOT_ENGAGED = 0.14  # ~57% of encounters do not engage: ~8% overall
+P_NEGATIVE_ON_SCENE = 0.005
 
 # Contact outcome (Lane County "End Point of Dispatch", blanks dropped, spellings merged).
 CONTACT_WEIGHTS = {
@@ -104,7 +108,9 @@ DISPOSITION_WEIGHTS = {
     "citation": 5,
     "other": 35,
 }
-P_HOLD_ENGAGED = 0.032  # Colorado: involuntary holds 3.2% of calls after co-response
+# Colorado: involuntary holds in 3.2% of calls after co-response. Holds need an engaged person,
+# and about 43% of encounters engage, so the per-engaged probability is 3.2% / 0.43.
+P_HOLD_ENGAGED = 0.075
 P_FORCE = 0.004
 P_INJURY = 0.005
 P_SERVICE_ENGAGED = 0.86  # Colorado: a service was provided in 86% of active calls

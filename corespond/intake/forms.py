@@ -33,7 +33,9 @@ class CallForm(forms.Form):
     medical_emergency = forms.BooleanField(required=False, label="Medical emergency or overdose")
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
-    def __init__(self, *args: Any, programs: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, programs: Any, home_agency: Agency | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["program"]
         assert isinstance(field, forms.ModelChoiceField)
@@ -43,6 +45,8 @@ class CallForm(forms.Form):
         agencies.queryset = Agency.objects.filter(programs__in=programs).distinct()
         if programs.count() == 1:
             field.initial = programs.first()
+        # Most calls are received by the dispatcher's own agency.
+        agencies.initial = home_agency
         self.fields["received_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
 
     def clean(self) -> dict[str, Any]:

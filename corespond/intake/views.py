@@ -10,8 +10,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from corespond.core.access import programs_for
-from corespond.core.models import Program
+from corespond.core.access import acting_user, programs_for
+from corespond.core.models import Membership, Program
 from corespond.core.roles import DISPATCH_ROLES, require_role
 from corespond.dispatch.selectors import teams_free_for
 from corespond.field.selectors import encounters_for_call
@@ -29,7 +29,12 @@ def _programs(request: HttpRequest):
 @login_required
 def call_new(request: HttpRequest) -> HttpResponse:
     require_role(request.user, DISPATCH_ROLES)
-    form = CallForm(request.POST or None, programs=_programs(request))
+    home = Membership.objects.filter(user=acting_user(request), role__in=DISPATCH_ROLES).first()
+    form = CallForm(
+        request.POST or None,
+        programs=_programs(request),
+        home_agency=home.agency if home else None,
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

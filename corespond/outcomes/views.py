@@ -43,7 +43,7 @@ SECTIONS = [
 def metrics_page(request: HttpRequest) -> HttpResponse:
     require_role(request.user, OUTCOME_ROLES)
     programs = Program.objects.all() if request.user.is_superuser else programs_for(request.user)
-    form = MetricsFilterForm(request.GET or None)
+    form = MetricsFilterForm(request.GET or None, initial={"program": programs.first()})
     form.fields["program"].queryset = programs  # type: ignore[attr-defined]
     sections: list[tuple[str, list[tuple[str, str, str]]]] = []
     if form.is_bound and not form.is_valid():

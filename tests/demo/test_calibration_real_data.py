@@ -26,7 +26,7 @@ def _rows() -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def _minutes(rows, start: str, end: str) -> list[float]:  # type: ignore[no-untyped-def]
+def _minutes(rows, start: str, end: str) -> list[float]:
     out = []
     for row in rows:
         a, b = _time(row[start]), _time(row[end])

@@ -24,7 +24,7 @@ from corespond.people.models import Person
 END = datetime(2026, 6, 1, 12, tzinfo=UTC)
 
 
-def gated(model):  # type: ignore[no-untyped-def]
+def gated(model):
     return system(model.objects.all(), reason="test")
 
 
@@ -103,6 +103,34 @@ def test_seed_command_reports_and_refuses_silly_years() -> None:
     assert "Created:" in out.getvalue()
     with pytest.raises(CommandError, match="--years"):
         call_command("seed", "--years", "0")
+    with pytest.raises(CommandError, match="ISO 8601"):
+        call_command("seed", "--end", "yesterday")
+
+
+@pytest.mark.django_db
+def test_history_runs_up_to_the_load_and_leaves_the_latest_calls_waiting() -> None:
+    call_command(
+        "seed",
+        "--seed",
+        "17",
+        "--years",
+        "0.05",
+        "--end",
+        "2026-06-01T21:00Z",
+        "--quiet",
+        stdout=StringIO(),
+    )
+    latest = gated(Call).order_by("-received_at").first()
+    assert latest is not None and END.date() == latest.received_at.date()
+    assert gated(Call).filter(status=Call.Status.WAITING).exists()
+
+
+@pytest.mark.django_db
+def test_two_seeds_load_side_by_side() -> None:
+    county.load(seed=26, years=0.02, end=END)
+    county.load(seed=2026, years=0.02, end=END)
+    assert gated(Call).filter(external_id__startswith="demo-26-").exists()
+    assert gated(Call).filter(external_id__startswith="demo-2026-").exists()
 
 
 @pytest.mark.django_db
