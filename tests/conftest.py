@@ -24,7 +24,13 @@ from tests.factories import (
     UserFactory,
 )
 
-REAL_DATA_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")
+# Where the real public exports may be: CORESPOND_SHARED_DATA if set, else ../shared/data beside
+# the checkout, else the workplace's shared folder (CI runs from a clone elsewhere).
+REAL_DATA_CANDIDATES = [
+    os.environ.get("CORESPOND_SHARED_DATA", ""),
+    os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data"),
+    "/work/shared/data",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -102,9 +108,11 @@ def world(db: None) -> World:
 
 def real_data_path(*parts: str) -> str:
     """Path to a file in ../shared/data; skip (or fail under CORESPOND_REAL_DATA=1) if absent."""
-    path = os.path.normpath(os.path.join(REAL_DATA_DIR, *parts))
-    if not os.path.exists(path):
-        if os.environ.get("CORESPOND_REAL_DATA") == "1":
-            pytest.fail(f"CORESPOND_REAL_DATA=1 but {path} is missing")
-        pytest.skip(f"real data not available at {path} (set up ../shared/data to run this)")
-    return path
+    tried = [os.path.normpath(os.path.join(base, *parts)) for base in REAL_DATA_CANDIDATES if base]
+    for path in tried:
+        if os.path.exists(path):
+            return path
+    where = ", ".join(tried)
+    if os.environ.get("CORESPOND_REAL_DATA") == "1":
+        pytest.fail(f"CORESPOND_REAL_DATA=1 but the file is not at any of: {where}")
+    pytest.skip(f"real data not available (looked at {where}; set CORESPOND_SHARED_DATA)")
