@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from corespond.core.access import GatedManager
+from corespond.core.access import GatedManager, GatedModel
 from corespond.core.models import Program
 from corespond.core.vocab import AttemptMethod, FollowUpOutcome, ReferralStatus
 from corespond.field.models import Encounter
@@ -46,7 +46,7 @@ class Resource(models.Model):
         return f"{self.name} ({self.organization})"
 
 
-class FollowUp(models.Model):
+class FollowUp(GatedModel):
     """A task to reach a person after an encounter, due within the program's window."""
 
     GATE_PROGRAM_PATH = "encounter__call__program"
@@ -77,7 +77,7 @@ class FollowUp(models.Model):
         return f"Follow-up {self.pk} due {self.due_at:%Y-%m-%d}"
 
 
-class FollowUpAttempt(models.Model):
+class FollowUpAttempt(GatedModel):
     """One try to reach the person: by phone, visit or text."""
 
     GATE_PROGRAM_PATH = "followup__encounter__call__program"
@@ -100,7 +100,7 @@ class FollowUpAttempt(models.Model):
         return f"{self.method} at {self.at:%Y-%m-%d %H:%M}"
 
 
-class Referral(models.Model):
+class Referral(GatedModel):
     """A referral of a person to a resource, tracked until the loop closes."""
 
     GATE_PROGRAM_PATH = "person__program"
@@ -125,7 +125,7 @@ class Referral(models.Model):
         return f"Referral {self.pk} to {self.resource_id} ({self.status})"
 
 
-class ReferralStatusChange(models.Model):
+class ReferralStatusChange(GatedModel):
     """History of a referral's status: who said so and when (the closed loop's evidence)."""
 
     GATE_PROGRAM_PATH = "referral__person__program"

@@ -16,9 +16,10 @@ from corespond.care.models import (
     ReferralStatusChange,
     Resource,
 )
-from corespond.core.access import Action, restrict
+from corespond.core.access import Action, audit_event, restrict
 from corespond.core.roles import CARE_ROLES, ENCOUNTER_ROLES, require_role
 from corespond.core.vocab import (
+    REFERRAL_CLOSING_STATUSES,
     ContactOutcome,
     Disposition,
     FollowUpOutcome,
@@ -46,6 +47,11 @@ ERR_OUTCOME_NEEDS_CONTACT = "An outcome other than 'not reached' needs a success
 ERR_ATTEMPT_IN_FUTURE = "An attempt cannot be in the future."
 ERR_REFERRAL_STATUS = "Unknown referral status {status!r}."
 ERR_REFERRAL_SAME = "The referral is already {status}."
+ERR_REFERRAL_CLOSED = (
+    "The referral's loop is closed ({status}); only 'entered-in-error' may follow. "
+    "Make a new referral instead."
+)
+ERR_REACHED_NOT_REACHED = "A successful attempt cannot end as 'not reached'."
 ERR_RESOURCE_PROGRAM = "That resource is not in this program's directory."
 
 
@@ -77,6 +83,14 @@ def followup_create_for_encounter(
         )
         if was_created:
             created.append(followup)
+    if created:
+        audit_event(
+            user=actor,
+            action=Action.CREATE,
+            model=FollowUp,
+            ids=[f.pk for f in created],
+            purpose="follow-up rule",
+        )
     return created
 
 
@@ -98,6 +112,7 @@ def followup_attempt_record(
         .select_related("encounter__call__program")
         .get(pk=followup_id)
     )
+    require_role(actor, CARE_ROLES, program_id=followup.encounter.call.program_id)
     if followup.outcome != FollowUpOutcome.PENDING:
         raise ValidationError(ERR_FOLLOWUP_CLOSED)
     at = at or timezone.now()
@@ -107,6 +122,8 @@ def followup_attempt_record(
         raise ValidationError({"outcome": f"Unknown outcome {outcome!r}."})
     if not reached and outcome not in (FollowUpOutcome.PENDING, FollowUpOutcome.NOT_REACHED):
         raise ValidationError({"outcome": ERR_OUTCOME_NEEDS_CONTACT})
+    if reached and outcome == FollowUpOutcome.NOT_REACHED:
+        raise ValidationError({"outcome": ERR_REACHED_NOT_REACHED})
     attempt = FollowUpAttempt(
         followup=followup, at=at, method=method, reached=reached, note=note, by=actor
     )
@@ -130,6 +147,7 @@ def referral_create(
 ) -> Referral:
     require_role(actor, CARE_ROLES | ENCOUNTER_ROLES)
     person = restrict(Person.objects.all(), actor, action=Action.CHANGE).get(pk=person_id)
+    require_role(actor, CARE_ROLES | ENCOUNTER_ROLES, program_id=person.program_id)
     resource = Resource.objects.get(pk=resource_id)
     if resource.program_id != person.program_id:
         raise ValidationError({"resource": ERR_RESOURCE_PROGRAM})
@@ -145,6 +163,7 @@ def referral_create(
     ReferralStatusChange.objects.create(
         referral=referral, status=ReferralStatus.REQUESTED, at=now, by=actor
     )
+    audit_event(user=actor, action=Action.CREATE, model=Referral, ids=[referral.pk], purpose="care")
     return referral
 
 
@@ -154,11 +173,18 @@ def referral_status_set(*, actor: Any, referral_id: int, status: str, note: str 
     require_role(actor, CARE_ROLES)
     if status not in ReferralStatus.values:
         raise ValidationError({"status": ERR_REFERRAL_STATUS.format(status=status)})
-    referral = restrict(Referral.objects.select_for_update(), actor, action=Action.CHANGE).get(
-        pk=referral_id
+    referral = (
+        restrict(Referral.objects.select_for_update(of=("self",)), actor, action=Action.CHANGE)
+        .select_related("person")
+        .get(pk=referral_id)
     )
+    require_role(actor, CARE_ROLES, program_id=referral.person.program_id)
     if referral.status == status:
         raise ValidationError({"status": ERR_REFERRAL_SAME.format(status=status)})
+    if referral.status in REFERRAL_CLOSING_STATUSES and status != ReferralStatus.ENTERED_IN_ERROR:
+        raise ValidationError(
+            {"status": ERR_REFERRAL_CLOSED.format(status=referral.get_status_display())}
+        )
     now = timezone.now()
     referral.status = status
     referral.status_changed_at = now

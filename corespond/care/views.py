@@ -46,7 +46,8 @@ def followup_detail(request: HttpRequest, followup_id: int) -> HttpResponse:
                     actor=request.user, followup_id=followup.pk, **form.cleaned_data
                 )
             except ValidationError as exc:
-                form.add_error(None, exc)
+                for message in exc.messages:
+                    form.add_error(None, message)
             else:
                 messages.success(request, "Attempt recorded.")
                 return redirect("care:followup", followup_id=followup.pk)

@@ -18,6 +18,7 @@ Every evaluated read of rows writes one :class:`AuditEvent` with the ids it retu
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -38,12 +39,17 @@ ERR_BYPASS = (
     "or system(), not directly."
 )
 ERR_AGGREGATE_ONLY = "This access is for aggregate figures only; rows of {model} are not shown."
+ERR_COMBINE = "Only querysets of {model} with the same gate stamp may be combined."
+ERR_RAW = "Raw SQL on {model} would go around the access gate; use the ORM through restrict()."
 
 # Roles whose holders see counts but never a person's record.
 AGGREGATE_ONLY_ROLES = frozenset({Role.EVALUATOR})
 
 _remote_addr: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "corespond_remote_addr", default=None
+)
+_uniqueness_check: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "corespond_uniqueness_check", default=False
 )
 
 
@@ -56,7 +62,10 @@ class AggregateOnly(PermissionDenied):
 
 
 class Action:
+    """What a stamp or an audit event is for (the values of AuditEvent.Action)."""
+
     VIEW = "view"
+    CREATE = "create"
     CHANGE = "change"
     AGGREGATE = "aggregate"
 
@@ -86,41 +95,96 @@ class GatedQuerySet(models.QuerySet[M]):
             return f"<GatedQuerySet of {self.model.__name__}, not yet through the gate>"
         return super().__repr__()
 
+    def _is_grouped_aggregate(self) -> bool:
+        """values(...).annotate(Count(...)): one row per group, never one per record."""
+        annotations = self.query.annotation_select.values()
+        return (
+            self._iterable_class is not ModelIterable
+            and self.query.group_by is not None
+            and bool(annotations)
+            and all(a.contains_aggregate for a in annotations)
+        )
+
     def _require_stamp(self, *, rows: bool) -> Stamp:
         stamp = self._gate_stamp
         if stamp is None:
             raise AccessGateBypassed(ERR_BYPASS.format(model=self.model.__name__))
-        if rows and stamp.action == Action.AGGREGATE and self._iterable_class is ModelIterable:
+        if rows and stamp.action == Action.AGGREGATE and not self._is_grouped_aggregate():
             raise AggregateOnly(ERR_AGGREGATE_ONLY.format(model=self.model.__name__))
         return stamp
+
+    def _ids_of(self, rows: list[Any]) -> list[Any]:
+        if self._iterable_class is ModelIterable:
+            return [obj.pk for obj in rows]
+        return []  # values() rows: the event still records who read which model and why
 
     def _fetch_all(self) -> None:
         if self._result_cache is not None:
             return
         stamp = self._require_stamp(rows=True)
         super()._fetch_all()
-        if self._iterable_class is ModelIterable and self._result_cache:
-            _audit(stamp, self.model, [obj.pk for obj in self._result_cache])
+        if self._result_cache and stamp.action != Action.AGGREGATE:
+            _audit(stamp, self.model, self._ids_of(self._result_cache))
 
     def iterator(self, chunk_size: int | None = None) -> Any:
         stamp = self._require_stamp(rows=True)
-        if self._iterable_class is not ModelIterable or stamp.system_reason:
+        if stamp.system_reason or stamp.action == Action.AGGREGATE:
             return super().iterator(chunk_size=chunk_size)
         # Streaming reads on behalf of a person are audited after the stream ends.
         return self._audited_iterator(stamp, chunk_size)
 
     def _audited_iterator(self, stamp: Stamp, chunk_size: int | None) -> Any:
         seen = []
-        for obj in super().iterator(chunk_size=chunk_size):
-            seen.append(obj.pk)
-            yield obj
-        _audit(stamp, self.model, seen)
+        for row in super().iterator(chunk_size=chunk_size):
+            seen.append(row)
+            yield row
+        _audit(stamp, self.model, self._ids_of(seen))
+
+    def _combine(self, other: Any) -> None:
+        # A stamp proves one filter was applied to one queryset; OR-ing in an unstamped
+        # queryset (or one stamped for somebody else) would carry rows past the gate.
+        if not isinstance(other, GatedQuerySet) or other._gate_stamp != self._gate_stamp:
+            raise AccessGateBypassed(ERR_COMBINE.format(model=self.model.__name__))
+
+    def __or__(self, other: Any) -> Any:
+        self._combine(other)
+        return super().__or__(other)
+
+    def __and__(self, other: Any) -> Any:
+        self._combine(other)
+        return super().__and__(other)
+
+    def __xor__(self, other: Any) -> Any:
+        self._combine(other)
+        return super().__xor__(other)  # type: ignore[misc]
+
+    def union(self, *others: Any, all: bool = False) -> Any:
+        for other in others:
+            self._combine(other)
+        return super().union(*others, all=all)
+
+    def intersection(self, *others: Any) -> Any:
+        for other in others:
+            self._combine(other)
+        return super().intersection(*others)
+
+    def difference(self, *others: Any) -> Any:
+        for other in others:
+            self._combine(other)
+        return super().difference(*others)
+
+    def raw(self, *args: Any, **kwargs: Any) -> Any:
+        raise AccessGateBypassed(ERR_RAW.format(model=self.model.__name__))
 
     def count(self) -> int:
         self._require_stamp(rows=False)
         return super().count()
 
     def exists(self) -> bool:
+        if self._gate_stamp is None and _uniqueness_check.get():
+            # Django's own unique-field and constraint validation: it learns only whether a
+            # clashing row exists, never its content.
+            return super().exists()
         self._require_stamp(rows=False)
         return super().exists()
 
@@ -147,6 +211,31 @@ class GatedManager(models.Manager[M]):
     def get_queryset(self) -> GatedQuerySet[M]:
         return GatedQuerySet(self.model, using=self._db)
 
+    def raw(self, *args: Any, **kwargs: Any) -> Any:
+        raise AccessGateBypassed(ERR_RAW.format(model=self.model.__name__))
+
+
+class GatedModel(models.Model):
+    """Base of protected models: lets Django's uniqueness validation ask "does a clash exist?"
+    without a stamp (forms and the admin validate before saving), and nothing else."""
+
+    class Meta:
+        abstract = True
+
+    def validate_unique(self, exclude: Any = None) -> None:
+        token = _uniqueness_check.set(True)
+        try:
+            super().validate_unique(exclude=exclude)
+        finally:
+            _uniqueness_check.reset(token)
+
+    def validate_constraints(self, exclude: Any = None) -> None:
+        token = _uniqueness_check.set(True)
+        try:
+            super().validate_constraints(exclude=exclude)
+        finally:
+            _uniqueness_check.reset(token)
+
 
 def is_protected(model: type[models.Model]) -> bool:
     return isinstance(model._default_manager, GatedManager)
@@ -160,11 +249,18 @@ def _stamped(qs: models.QuerySet[M], stamp: Stamp) -> GatedQuerySet[M]:
     return clone
 
 
-def programs_for(user: Any) -> models.QuerySet[Program]:
-    """Programs in which one of the user's agencies takes part."""
+def programs_for(user: Any, roles: Iterable[str] | None = None) -> models.QuerySet[Program]:
+    """Programs in which the user holds a membership (with one of ``roles``, if given).
+
+    Roles count per agency: an evaluator at one agency and a dispatcher at another reads rows
+    only of the dispatcher's programs.
+    """
     from corespond.core.models import Program
 
-    return Program.objects.filter(agencies__memberships__user=user).distinct()
+    memberships = {"agencies__memberships__user": user}
+    if roles is not None:
+        memberships["agencies__memberships__role__in"] = list(roles)
+    return Program.objects.filter(**memberships).distinct()
 
 
 def roles_of(user: Any) -> set[str]:
@@ -173,24 +269,19 @@ def roles_of(user: Any) -> set[str]:
     return set(user.memberships.values_list("role", flat=True))
 
 
-def may_read_rows(user: Any) -> bool:
-    if not user.is_active:
-        return False
-    if user.is_superuser:
-        return True
-    roles = roles_of(user)
-    return bool(roles - AGGREGATE_ONLY_ROLES)
+def row_roles() -> set[str]:
+    return set(Role.values) - AGGREGATE_ONLY_ROLES
 
 
 def _policy_filter(qs: models.QuerySet[M], user: Any, action: str) -> models.QuerySet[M]:
     if not user.is_authenticated or not user.is_active:
         return qs.none()
-    if action != Action.AGGREGATE and not may_read_rows(user):
-        return qs.none()
     if user.is_superuser:
+        # Superusers configure the whole installation; their reads are audited like anyone's.
         return qs
     path: str = qs.model.GATE_PROGRAM_PATH  # type: ignore[attr-defined]
-    return qs.filter(**{f"{path}__in": programs_for(user)})
+    roles = None if action == Action.AGGREGATE else row_roles()
+    return qs.filter(**{f"{path}__in": programs_for(user, roles)})
 
 
 def restrict(

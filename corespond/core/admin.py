@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpRequest
 
-from corespond.core.access import is_protected, restrict
+from corespond.core.access import Action, is_protected, restrict
 from corespond.core.models import Agency, AuditEvent, Membership, Program, User
 
 
@@ -17,6 +17,9 @@ class GatedAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> Any:
         return restrict(super().get_queryset(request), request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        restrict(queryset, request.user, action=Action.CHANGE).delete()
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         related = db_field.remote_field.model

@@ -7,6 +7,7 @@ with ``corespond restore``). docs/deployment.md describes the routine around the
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -22,13 +23,20 @@ class BackupError(RuntimeError):
     """A backup or restore could not be made; the message says why."""
 
 
-def _postgres_url(settings_dict: dict[str, Any]) -> str:
-    user = settings_dict.get("USER") or ""
-    password = settings_dict.get("PASSWORD") or ""
-    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    host = settings_dict.get("HOST") or "localhost"
-    port = settings_dict.get("PORT") or 5432
-    return f"postgresql://{auth}{host}:{port}/{settings_dict['NAME']}"
+def _postgres_env(settings_dict: dict[str, Any]) -> dict[str, str]:
+    """libpq's environment variables for the database: the password never appears in the
+    process list, and no URL quoting is needed."""
+    env = dict(os.environ)
+    for key, var in (
+        ("HOST", "PGHOST"),
+        ("PORT", "PGPORT"),
+        ("USER", "PGUSER"),
+        ("PASSWORD", "PGPASSWORD"),
+        ("NAME", "PGDATABASE"),
+    ):
+        if settings_dict.get(key):
+            env[var] = str(settings_dict[key])
+    return env
 
 
 def _tool(name: str) -> str:
@@ -52,11 +60,11 @@ def backup(out: Path, *, alias: str = "default") -> Path:
             target.close()
         return out
     if connection.vendor == "postgresql":
-        url = _postgres_url(connection.settings_dict)
         result = subprocess.run(
-            [_tool("pg_dump"), "--format=custom", "--no-owner", f"--file={out}", url],
+            [_tool("pg_dump"), "--format=custom", "--no-owner", f"--file={out}"],
             capture_output=True,
             text=True,
+            env=_postgres_env(connection.settings_dict),
         )
         if result.returncode != 0:
             raise BackupError(f"pg_dump failed: {result.stderr.strip()}")
@@ -82,7 +90,6 @@ def restore(source: Path, *, alias: str = "default") -> None:
         return
     if connection.vendor == "postgresql":
         connection.close()
-        url = _postgres_url(connection.settings_dict)
         result = subprocess.run(
             [
                 _tool("pg_restore"),
@@ -90,11 +97,12 @@ def restore(source: Path, *, alias: str = "default") -> None:
                 "--if-exists",
                 "--no-owner",
                 "--single-transaction",
-                f"--dbname={url}",
+                f"--dbname={connection.settings_dict['NAME']}",
                 str(source),
             ],
             capture_output=True,
             text=True,
+            env=_postgres_env(connection.settings_dict),
         )
         if result.returncode != 0:
             raise BackupError(f"pg_restore failed: {result.stderr.strip()}")

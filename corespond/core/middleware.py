@@ -25,8 +25,10 @@ class ProgramTimezoneMiddleware:
             if program is not None:
                 zone = program.timezone
         timezone.activate(zone)
-        # The reverse proxy's address is what Django sees; the proxy is trusted to set
-        # X-Forwarded-For only in production behind it (docs/deployment.md).
+        # uvicorn replaces the peer address with X-Forwarded-For only for requests from the
+        # proxies named by `serve --forwarded-allow-ips` (default 127.0.0.1), so this is the
+        # client's address behind a local proxy. Any process on those hosts could set the
+        # header: keep the app port closed to everything but the proxy (docs/deployment.md).
         addr = request.META.get("REMOTE_ADDR")
         token = set_remote_addr(addr)
         try:

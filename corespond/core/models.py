@@ -8,7 +8,13 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from corespond.core.vocab import AgencyKind, ProgramModel, ResponseType, Role
+from corespond.core.vocab import (
+    TEAM_RESPONSE_TYPES,
+    AgencyKind,
+    ProgramModel,
+    ResponseType,
+    Role,
+)
 
 
 def validate_timezone(value: str) -> None:
@@ -77,6 +83,10 @@ class Program(models.Model):
 
     def clean(self) -> None:
         validate_timezone(self.timezone)
+        if self.default_response_type not in TEAM_RESPONSE_TYPES:
+            raise ValidationError(
+                {"default_response_type": "The default response must be one a team answers."}
+            )
         hours = (self.service_start_hour, self.service_end_hour)
         if (hours[0] is None) != (hours[1] is None):
             raise ValidationError("Give both service hours, or neither for 24/7 service.")

@@ -23,6 +23,15 @@ def has_role(user: Any, roles: frozenset[str]) -> bool:
     return bool(roles_of(user) & roles)
 
 
-def require_role(user: Any, roles: frozenset[str]) -> None:
-    if not has_role(user, roles):
+def require_role(user: Any, roles: frozenset[str], *, program_id: int | None = None) -> None:
+    """Refuse unless the user holds one of ``roles`` (in an agency of the program, if given).
+
+    Roles count per agency: a clinician at one provider is not a dispatcher anywhere else.
+    """
+    if getattr(user, "is_superuser", False):
+        return
+    memberships = user.memberships.filter(role__in=roles) if user.is_authenticated else None
+    if program_id is not None and memberships is not None:
+        memberships = memberships.filter(agency__programs__id=program_id)
+    if memberships is None or not memberships.exists():
         raise PermissionDenied(ERR_ROLE.format(roles=", ".join(sorted(roles))))

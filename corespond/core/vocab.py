@@ -90,6 +90,9 @@ class CallType(models.TextChoices):
     OTHER = "OTHER", "Other (not a behavioural-health type)"
 
 
+# APCO types that are behavioural-health calls by definition: choosing one sets the call's
+# behavioural-health flag. WELFARE (a welfare check, a person down) is not among them: it needs
+# the flag set from what the caller says, like any other type.
 BEHAVIORAL_HEALTH_CALL_TYPES = frozenset(
     {
         CallType.EDP,
@@ -97,7 +100,6 @@ BEHAVIORAL_HEALTH_CALL_TYPES = frozenset(
         CallType.MTLV,
         CallType.SUICIDE,
         CallType.SUICTHRT,
-        CallType.WELFARE,
         CallType.INTOX,
     }
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from corespond.core.access import GatedManager, GatedModel
 from corespond.core.models import Agency, Program
 from corespond.core.vocab import ResponseType, Role, UnitStatus
 from corespond.intake.models import Call
@@ -71,8 +72,13 @@ class Shift(models.Model):
         return f"{self.team.call_sign} {self.starts_at:%Y-%m-%d %H:%M}-{self.ends_at:%H:%M}"
 
 
-class Assignment(models.Model):
-    """A team sent to a call. At most one open assignment per team (enforced in the database)."""
+class Assignment(GatedModel):
+    """A team sent to a call. At most one open assignment per team (enforced in the database).
+
+    Gated like its call: an assignment leads to the call and the encounter.
+    """
+
+    GATE_PROGRAM_PATH = "call__program"
 
     call = models.ForeignKey(Call, on_delete=models.PROTECT, related_name="assignments")
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="assignments")
@@ -82,6 +88,8 @@ class Assignment(models.Model):
     )
     cleared_at = models.DateTimeField(null=True, blank=True)
     override_reason = models.CharField(max_length=200, blank=True)
+
+    objects = GatedManager()
 
     class Meta:
         ordering = ["-assigned_at"]

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from corespond.core.access import programs_for
+from corespond.core.access import programs_for, restrict
 from corespond.dispatch.models import Assignment, Team
 
 
@@ -24,7 +24,7 @@ def teams_free_for(*, user: Any, program_id: int) -> QuerySet[Team]:
 def open_assignment_for_member(*, user: Any) -> Assignment | None:
     """The assignment the user's team is working now, if any."""
     return (
-        Assignment.objects.filter(team__members__user=user, cleared_at__isnull=True)
+        restrict(Assignment.objects.filter(team__members__user=user, cleared_at__isnull=True), user)
         .select_related("team")
         .first()
     )

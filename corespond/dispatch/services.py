@@ -18,6 +18,7 @@ from corespond.intake.models import Call
 ERR_TEAM_BUSY = "{team} is not available (status: {status}); choose another team."
 ERR_CALL_TAKEN = "Call {call} already has a team or is closed."
 ERR_OTHER_PROGRAM = "That team belongs to another program."
+ERR_TEAM_TAKEN = "That team was assigned elsewhere a moment ago; choose another team."
 
 
 class AssignmentRefused(ValidationError):
@@ -42,6 +43,7 @@ def unit_assign(*, actor: Any, call_id: int, team_id: int, override_reason: str 
             call = restrict(Call.objects.select_for_update(), actor, action=Action.CHANGE).get(
                 pk=call_id
             )
+            require_role(actor, DISPATCH_ROLES, program_id=call.program_id)
             if team.program_id != call.program_id:
                 raise AssignmentRefused(ERR_OTHER_PROGRAM)
             if team.status != UnitStatus.AVAILABLE:
@@ -70,9 +72,8 @@ def unit_assign(*, actor: Any, call_id: int, team_id: int, override_reason: str 
                 dispatched_at=now,
             )
     except IntegrityError as exc:
-        raise AssignmentRefused(
-            ERR_TEAM_BUSY.format(team=team_id, status="already assigned")
-        ) from exc
+        # Only reachable if the row locks above were bypassed (they are the real guard).
+        raise AssignmentRefused(ERR_TEAM_TAKEN) from exc
     return assignment
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import models
 
-from corespond.core.access import GatedManager
+from corespond.core.access import GatedManager, GatedModel
 from corespond.core.vocab import ContactOutcome, Disposition, TransportedBy
 from corespond.dispatch.models import Assignment, Team
 from corespond.intake.models import Call
@@ -32,7 +32,7 @@ INTERVALS = {
 }
 
 
-class Encounter(models.Model):
+class Encounter(GatedModel):
     """A team's response to a call: time stamps, contact outcome, disposition and flags."""
 
     GATE_PROGRAM_PATH = "call__program"
@@ -102,7 +102,7 @@ class Encounter(models.Model):
         return self.involuntary_hold or self.use_of_force or self.injury_person or self.injury_staff
 
 
-class EncounterPerson(models.Model):
+class EncounterPerson(GatedModel):
     """A person involved in an encounter, and how."""
 
     GATE_PROGRAM_PATH = "encounter__call__program"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from itertools import pairwise
 from typing import Any
 
@@ -10,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from corespond.care.services import followup_create_for_encounter
-from corespond.core.access import Action, restrict
+from corespond.core.access import Action, audit_event, restrict
 from corespond.core.roles import ENCOUNTER_ROLES, require_role
 from corespond.core.vocab import ContactOutcome, UnitStatus
 from corespond.dispatch.models import Assignment, Team
@@ -18,67 +19,16 @@ from corespond.field.models import TIMESTAMP_FIELDS, Encounter, EncounterPerson
 from corespond.intake.models import Call
 from corespond.people.models import Person
 
-# One-tap stamps on the field page and the team status each implies.
+# One-tap stamps on the field page and the team status each implies. "Cleared" frees the
+# team at once; the record itself may be completed afterwards (paperwork after leaving).
 STAMP_STATUS = {
     "en_route_at": UnitStatus.EN_ROUTE,
     "arrived_at": UnitStatus.ON_SCENE,
     "engaged_at": UnitStatus.ON_SCENE,
     "cleared_at": UnitStatus.AVAILABLE,
 }
-
-ERR_UNKNOWN_STAMP = "Unknown time stamp {stamp!r}."
-ERR_ORDER = "{later} ({later_at}) is before {earlier} ({earlier_at}); check the times."
-ERR_OUTCOME_REQUIRED = "Record the contact outcome before completing the encounter."
-ERR_ALREADY_COMPLETE = "This encounter is already complete."
-ERR_NAME_REQUIRED = "An engaged encounter needs the person's given name."
-
-
-def _encounter_for_change(actor: Any, encounter_id: int) -> Encounter:
-    require_role(actor, ENCOUNTER_ROLES)
-    return (
-        restrict(Encounter.objects.select_for_update(of=("self",)), actor, action=Action.CHANGE)
-        .select_related("call__program", "team", "assignment")
-        .get(pk=encounter_id)
-    )
-
-
-def check_timestamp_order(values: dict[str, Any]) -> None:
-    """Refuse stamps that go backwards: negative intervals are data-quality errors."""
-    present = [(f, values[f]) for f in TIMESTAMP_FIELDS if values.get(f)]
-    for (earlier, earlier_at), (later, later_at) in pairwise(present):
-        if later_at < earlier_at:
-            raise ValidationError(
-                ERR_ORDER.format(
-                    later=later.removesuffix("_at").replace("_", " "),
-                    later_at=f"{timezone.localtime(later_at):%H:%M}",
-                    earlier=earlier.removesuffix("_at").replace("_", " "),
-                    earlier_at=f"{timezone.localtime(earlier_at):%H:%M}",
-                )
-            )
-
-
-@transaction.atomic
-def encounter_stamp(*, actor: Any, encounter_id: int, stamp: str) -> Encounter:
-    """Set one time stamp to now (first tap wins) and move the team's status with it."""
-    if stamp not in STAMP_STATUS:
-        raise ValidationError(ERR_UNKNOWN_STAMP.format(stamp=stamp))
-    encounter = _encounter_for_change(actor, encounter_id)
-    if getattr(encounter, stamp) is None:
-        setattr(encounter, stamp, timezone.now())
-        encounter.recorded_by = actor
-        encounter.save(update_fields=[stamp, "recorded_by", "updated_at"])
-    if encounter.team_id and encounter.completed_at is None:
-        Team.objects.filter(pk=encounter.team_id).update(
-            status=STAMP_STATUS[stamp], status_changed_at=timezone.now()
-        )
-    return encounter
-
-
-@transaction.atomic
-def encounter_update(*, actor: Any, encounter_id: int, **fields: Any) -> Encounter:
-    """Save what the team has recorded so far (outcome, disposition, flags, times)."""
-    encounter = _encounter_for_change(actor, encounter_id)
-    allowed = {
+RECORD_FIELDS = frozenset(
+    {
         "contact_outcome",
         "disposition",
         "disposition_text",
@@ -90,12 +40,96 @@ def encounter_update(*, actor: Any, encounter_id: int, **fields: Any) -> Encount
         "service_provided",
         *TIMESTAMP_FIELDS,
     }
-    unknown = set(fields) - allowed
+)
+
+ERR_UNKNOWN_STAMP = "Unknown time stamp {stamp!r}."
+ERR_ORDER = "{later} ({later_at}) is before {earlier} ({earlier_at}); check the times."
+ERR_OUTCOME_REQUIRED = "Record the contact outcome before completing the encounter."
+ERR_ALREADY_COMPLETE = "This encounter is already complete; it can no longer be changed."
+ERR_NAME_REQUIRED = "An engaged encounter needs the person's given name."
+ERR_FIELDS = "Fields not allowed here: {fields}"
+
+
+def _encounter_for_change(actor: Any, encounter_id: int) -> Encounter:
+    """The encounter, locked, if the actor's role and program allow changing it."""
+    require_role(actor, ENCOUNTER_ROLES)
+    encounter = (
+        restrict(Encounter.objects.select_for_update(of=("self",)), actor, action=Action.CHANGE)
+        .select_related("call__program", "team", "assignment")
+        .get(pk=encounter_id)
+    )
+    require_role(actor, ENCOUNTER_ROLES, program_id=encounter.call.program_id)
+    if encounter.completed_at is not None:
+        raise ValidationError(ERR_ALREADY_COMPLETE)
+    return encounter
+
+
+def _label(field: str) -> str:
+    return field.removesuffix("_at").replace("_", " ")
+
+
+def check_timestamp_order(values: dict[str, Any]) -> None:
+    """Refuse stamps that go backwards: negative intervals are data-quality errors."""
+    present = [(f, values[f]) for f in TIMESTAMP_FIELDS if values.get(f)]
+    for (earlier, earlier_at), (later, later_at) in pairwise(present):
+        if later_at < earlier_at:
+            raise ValidationError(
+                ERR_ORDER.format(
+                    later=_label(later),
+                    later_at=f"{timezone.localtime(later_at):%H:%M}",
+                    earlier=_label(earlier),
+                    earlier_at=f"{timezone.localtime(earlier_at):%H:%M}",
+                )
+            )
+
+
+def _stamps(encounter: Encounter) -> dict[str, Any]:
+    return {f: getattr(encounter, f) for f in TIMESTAMP_FIELDS}
+
+
+def _set_team_status(actor: Any, encounter: Encounter, status: str, now: datetime) -> None:
+    """Move the team's live status, but only while this encounter's assignment is still the
+    team's open one: once cleared, the team may already be on its next call."""
+    if encounter.assignment_id is None or encounter.team_id is None:
+        return
+    still_open = restrict(
+        Assignment.objects.filter(pk=encounter.assignment_id, cleared_at__isnull=True), actor
+    ).exists()
+    if not still_open:
+        return
+    Team.objects.filter(pk=encounter.team_id).update(status=status, status_changed_at=now)
+    if status == UnitStatus.AVAILABLE:
+        restrict(
+            Assignment.objects.filter(pk=encounter.assignment_id), actor, action=Action.CHANGE
+        ).update(cleared_at=now)
+
+
+@transaction.atomic
+def encounter_stamp(*, actor: Any, encounter_id: int, stamp: str) -> Encounter:
+    """Set one time stamp to now (first tap wins) and move the team's status with it."""
+    if stamp not in STAMP_STATUS:
+        raise ValidationError(ERR_UNKNOWN_STAMP.format(stamp=stamp))
+    encounter = _encounter_for_change(actor, encounter_id)
+    now = timezone.now()
+    if getattr(encounter, stamp) is None:
+        setattr(encounter, stamp, now)
+        check_timestamp_order(_stamps(encounter))
+        encounter.recorded_by = actor
+        encounter.save(update_fields=[stamp, "recorded_by", "updated_at"])
+    _set_team_status(actor, encounter, STAMP_STATUS[stamp], now)
+    return encounter
+
+
+@transaction.atomic
+def encounter_update(*, actor: Any, encounter_id: int, **fields: Any) -> Encounter:
+    """Save what the team has recorded so far (outcome, disposition, flags, times)."""
+    unknown = set(fields) - RECORD_FIELDS
     if unknown:
-        raise ValidationError(f"Fields not allowed here: {', '.join(sorted(unknown))}")
+        raise ValidationError(ERR_FIELDS.format(fields=", ".join(sorted(unknown))))
+    encounter = _encounter_for_change(actor, encounter_id)
     for name, value in fields.items():
         setattr(encounter, name, value)
-    check_timestamp_order({f: getattr(encounter, f) for f in TIMESTAMP_FIELDS})
+    check_timestamp_order(_stamps(encounter))
     encounter.recorded_by = actor
     encounter.full_clean(exclude=["call", "assignment", "team", "recorded_by"])
     encounter.save()
@@ -123,32 +157,29 @@ def encounter_person_add(
         family_name=family_name.strip(),
         birth_date=birth_date,
     )
-    person.full_clean(exclude=["external_id"])
+    person.full_clean()
     person.save()
-    EncounterPerson.objects.create(encounter=encounter, person=person, involvement=involvement)
+    link = EncounterPerson(encounter=encounter, person=person, involvement=involvement)
+    link.full_clean()
+    link.save()
+    audit_event(user=actor, action=Action.CREATE, model=Person, ids=[person.pk], purpose="field")
     return person
 
 
 @transaction.atomic
 def encounter_complete(*, actor: Any, encounter_id: int) -> Encounter:
-    """Finish the encounter: the team is free again, the call closes, follow-up is created."""
+    """Finish the record: the team is freed (if not already), the call closes, and the
+    follow-ups the program's rule asks for are created. A complete record is final."""
     encounter = _encounter_for_change(actor, encounter_id)
-    if encounter.completed_at is not None:
-        raise ValidationError(ERR_ALREADY_COMPLETE)
     if encounter.contact_outcome == ContactOutcome.UNKNOWN:
         raise ValidationError({"contact_outcome": ERR_OUTCOME_REQUIRED})
     now = timezone.now()
     if encounter.cleared_at is None:
         encounter.cleared_at = now
-    check_timestamp_order({f: getattr(encounter, f) for f in TIMESTAMP_FIELDS})
+    check_timestamp_order(_stamps(encounter))
     encounter.completed_at = now
     encounter.save()
-    if encounter.assignment_id:
-        Assignment.objects.filter(pk=encounter.assignment_id).update(cleared_at=now)
-    if encounter.team_id:
-        Team.objects.filter(pk=encounter.team_id).update(
-            status=UnitStatus.AVAILABLE, status_changed_at=now
-        )
+    _set_team_status(actor, encounter, UnitStatus.AVAILABLE, now)
     restrict(Call.objects.filter(pk=encounter.call_id), actor, action=Action.CHANGE).update(
         status=Call.Status.CLOSED, closed_at=now
     )

@@ -41,10 +41,13 @@ def mine(request: HttpRequest) -> HttpResponse:
         )
         if encounter is not None:
             return redirect("field:encounter", encounter_id=encounter.pk)
-    recent = selectors.encounters_visible(user=request.user).filter(
+    team_encounters = selectors.encounters_visible(user=request.user).filter(
         team__members__user=acting_user(request)
-    )[:10]
-    return render(request, "field/mine.html", {"recent": recent})
+    )
+    # Cleared but not yet completed: the team is free, the record still needs finishing.
+    to_complete = team_encounters.filter(completed_at__isnull=True)[:20]
+    recent = team_encounters.filter(completed_at__isnull=False)[:10]
+    return render(request, "field/mine.html", {"recent": recent, "to_complete": to_complete})
 
 
 @login_required
@@ -63,14 +66,16 @@ def encounter(request: HttpRequest, encounter_id: int) -> HttpResponse:
                     actor=request.user, encounter_id=enc.pk, **form.cleaned_data
                 )
             except ValidationError as exc:
-                form.add_error(None, exc)
+                for message in exc.messages:
+                    form.add_error(None, message)
                 status = 400
             else:
                 if "complete" in request.POST:
                     try:
                         services.encounter_complete(actor=request.user, encounter_id=enc.pk)
                     except ValidationError as exc:
-                        form.add_error(None, exc)
+                        for message in exc.messages:
+                            form.add_error(None, message)
                         status = 400
                     else:
                         messages.success(request, "Encounter complete. The team is available.")

@@ -17,7 +17,7 @@ class CallForm(forms.Form):
     received_at = forms.DateTimeField(
         label="Received",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        help_text="Local time of the program.",
+        help_text="Local time of the chosen program.",
     )
     source = forms.ChoiceField(choices=CallSource.choices, initial=CallSource.PHONE_911)
     call_type = forms.ChoiceField(choices=CallType.choices, label="Call type (APCO)")
@@ -54,6 +54,12 @@ class CallForm(forms.Form):
         program, agency = data.get("program"), data.get("agency")
         if program and agency and not program.agencies.filter(pk=agency.pk).exists():
             self.add_error("agency", "That agency does not take part in the chosen program.")
+        received = data.get("received_at")
+        if program and received:
+            # The field parsed the typed wall-clock time in the page's zone; the call-taker
+            # meant the chosen program's zone.
+            wall_clock = timezone.make_naive(received)
+            data["received_at"] = timezone.make_aware(wall_clock, program.tzinfo)
         return data
 
 

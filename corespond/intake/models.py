@@ -5,12 +5,12 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from corespond.core.access import GatedManager
+from corespond.core.access import GatedManager, GatedModel
 from corespond.core.models import Agency, Program
 from corespond.core.vocab import CallSource, CallType, ResponseType, UnservedReason
 
 
-class Call(models.Model):
+class Call(GatedModel):
     """A request for help: a 911 or 988 call, a police request from the scene, a walk-in."""
 
     GATE_PROGRAM_PATH = "program"
@@ -65,8 +65,13 @@ class Call(models.Model):
         return self.reference
 
 
-class TriageDecision(models.Model):
-    """Who should go to a call, by which rule, and why, as the protocol decided it."""
+class TriageDecision(GatedModel):
+    """Who should go to a call, by which rule, and why, as the protocol decided it.
+
+    Gated like its call: ``select_related("call")`` from here would otherwise reach the call.
+    """
+
+    GATE_PROGRAM_PATH = "call__program"
 
     call = models.OneToOneField(Call, on_delete=models.CASCADE, related_name="triage")
     response_type = models.CharField(max_length=32, choices=ResponseType.choices)
@@ -77,6 +82,8 @@ class TriageDecision(models.Model):
     explanation = models.CharField(max_length=300)
     protocol_version = models.CharField(max_length=64)
     decided_at = models.DateTimeField(auto_now_add=True)
+
+    objects = GatedManager()
 
     def __str__(self) -> str:
         return f"{self.call}: {self.response_type} ({self.rule})"

@@ -6,11 +6,11 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from corespond.core.access import Action, audit_event, programs_for, restrict
+from corespond.core.access import Action, audit_event, restrict, system
 from corespond.core.models import Agency, Program
 from corespond.core.roles import DISPATCH_ROLES, require_role
 from corespond.core.vocab import BEHAVIORAL_HEALTH_CALL_TYPES, UnservedReason
@@ -19,7 +19,9 @@ from corespond.intake.triage import PROTOCOL_VERSION, CallFacts, decide
 
 ERR_FUTURE_CALL = "The call cannot be received in the future."
 ERR_PROGRAM_AGENCY = "That agency does not take part in this program."
-ERR_NOT_YOUR_PROGRAM = "You are not a member of that program."
+ERR_OLD_CALL = "Calls older than 30 days are loaded by an import, not entered here."
+# The form is for live intake; history comes in through imports (interop).
+MAX_CALL_AGE = timedelta(days=30)
 ERR_UNSERVED_REASON = "An eligible call closed without a team needs a reason."
 ERR_CALL_NOT_WAITING = "This call is not waiting for a team any more."
 
@@ -44,7 +46,9 @@ def call_triage(*, call: Call) -> TriageDecision:
         default_response_type=program.default_response_type,
         in_service_hours=program.in_service_hours(local_hour),
     )
-    triage, _ = TriageDecision.objects.update_or_create(
+    triage, _ = system(
+        TriageDecision.objects.all(), reason="triage protocol", action=Action.CHANGE
+    ).update_or_create(
         call=call,
         defaults={
             "response_type": decision.response_type,
@@ -80,13 +84,14 @@ def call_create(
     longitude: float | None = None,
 ) -> Call:
     """Record a call and triage it in one transaction: no call exists without a decision."""
-    require_role(actor, DISPATCH_ROLES)
-    if not actor.is_superuser and not programs_for(actor).filter(pk=program.pk).exists():
-        raise PermissionDenied(ERR_NOT_YOUR_PROGRAM)
+    require_role(actor, DISPATCH_ROLES, program_id=program.pk)
     if not program.agencies.filter(pk=agency.pk).exists():
         raise ValidationError({"agency": ERR_PROGRAM_AGENCY})
-    if received_at > timezone.now() + timedelta(minutes=5):
+    now = timezone.now()
+    if received_at > now:
         raise ValidationError({"received_at": ERR_FUTURE_CALL})
+    if received_at < now - MAX_CALL_AGE:
+        raise ValidationError({"received_at": ERR_OLD_CALL})
     call = Call(
         program=program,
         agency=agency,
@@ -106,9 +111,7 @@ def call_create(
         description=description,
         created_by=actor,
     )
-    # Uniqueness (reference) is left to the database: Django's own unique check would query
-    # calls around the access gate.
-    call.full_clean(validate_unique=False, validate_constraints=False)
+    call.full_clean()
     call.save()
     triage = call_triage(call=call)
     if not triage.eligible:
@@ -116,7 +119,7 @@ def call_create(
         call.status = Call.Status.CLOSED
         call.closed_at = timezone.now()
         call.save(update_fields=["status", "closed_at"])
-    audit_event(user=actor, action=Action.CHANGE, model=Call, ids=[call.pk], purpose="intake")
+    audit_event(user=actor, action=Action.CREATE, model=Call, ids=[call.pk], purpose="intake")
     return call
 
 
@@ -125,6 +128,7 @@ def call_close_unserved(*, actor: Any, call_id: int, reason: str) -> Call:
     """Close a waiting call that got no team. Eligible calls must say why."""
     require_role(actor, DISPATCH_ROLES)
     call = restrict(Call.objects.select_for_update(), actor, action=Action.CHANGE).get(pk=call_id)
+    require_role(actor, DISPATCH_ROLES, program_id=call.program_id)
     if call.status != Call.Status.WAITING:
         raise ValidationError(ERR_CALL_NOT_WAITING)
     if reason not in UnservedReason.values:

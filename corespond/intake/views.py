@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from corespond.core.access import acting_user, programs_for
 from corespond.core.models import Membership, Program
-from corespond.core.roles import DISPATCH_ROLES, require_role
+from corespond.core.roles import CARE_ROLES, DISPATCH_ROLES, ENCOUNTER_ROLES, require_role
 from corespond.dispatch.selectors import teams_free_for
 from corespond.field.selectors import encounters_for_call
 from corespond.intake import selectors, services
@@ -23,7 +23,7 @@ from corespond.intake.models import Call
 def _programs(request: HttpRequest):
     if request.user.is_superuser:
         return Program.objects.all()
-    return programs_for(request.user)
+    return programs_for(request.user, DISPATCH_ROLES)
 
 
 @login_required
@@ -49,8 +49,13 @@ def call_new(request: HttpRequest) -> HttpResponse:
     )
 
 
+# Who works with calls: intake, the teams, and care staff following a call up.
+CALL_READER_ROLES = DISPATCH_ROLES | ENCOUNTER_ROLES | CARE_ROLES
+
+
 @login_required
 def call_list(request: HttpRequest) -> HttpResponse:
+    require_role(request.user, CALL_READER_ROLES)
     calls = selectors.calls_visible(user=request.user)
     status = request.GET.get("status", "")
     if status in Call.Status.values:
@@ -65,6 +70,7 @@ def call_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def call_detail(request: HttpRequest, call_id: int) -> HttpResponse:
+    require_role(request.user, CALL_READER_ROLES)
     try:
         call = selectors.call_get(user=request.user, call_id=call_id)
     except Call.DoesNotExist as exc:

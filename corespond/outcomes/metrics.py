@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from corespond.care.models import FollowUp
+from corespond.care.models import FollowUp, Referral
 from corespond.core.access import Action, restrict, system
 from corespond.core.vocab import (
     DIVERSION_DISPOSITIONS,
@@ -66,6 +66,12 @@ for _code, _label in Disposition.choices:
         LABELS[f"disposition.share.{_code}"] = f"Disposition: {_label}"
 
 
+# Dates outside this range are refused by the page and the CLI (and would overflow).
+EARLIEST_DATE = date(2000, 1, 1)
+LATEST_DATE = date(2100, 12, 31)
+ERR_DATE_RANGE = "Dates must fall between 2000-01-01 and 2100-12-31."
+
+
 @dataclass(frozen=True)
 class Filters:
     """The filters every metric accepts. Dates are inclusive, in the program's time zone."""
@@ -78,6 +84,11 @@ class Filters:
     response_type: str | None = None
     model: str | None = None
     tz: str = ""
+
+    def __post_init__(self) -> None:
+        for value in (self.date_from, self.date_to):
+            if value is not None and not EARLIEST_DATE <= value <= LATEST_DATE:
+                raise ValueError(ERR_DATE_RANGE)
 
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.tz or settings.DEFAULT_PROGRAM_TIMEZONE)
@@ -95,7 +106,9 @@ class Filters:
         if self.agency_id:
             q &= Q(**{f"{prefix}agency_id": self.agency_id})
         if self.team_id:
-            q &= Q(**{f"{prefix}assignments__team_id": self.team_id})
+            # A subquery, not a join: a call with two assignments must count once.
+            team_calls = Assignment.objects.filter(team_id=self.team_id).values("call_id")
+            q &= Q(**{f"{prefix}pk__in": team_calls})
         if self.response_type:
             q &= Q(**{f"{prefix}triage__response_type": self.response_type})
         if self.model:
@@ -130,8 +143,6 @@ def compute(filters: Filters, *, user: Any = None, system_reason: str = "") -> d
     """Every metric for ``filters``, as seen by ``user`` (or a named system job)."""
     out: dict[str, Any] = {}
     calls = _gated(Call.objects.filter(filters.call_q()), user, system_reason)
-    if filters.team_id:
-        calls = calls.distinct()
     has_team = Exists(Assignment.objects.filter(call=OuterRef("pk")))
     eligible = Q(triage__eligible=True)
     c = calls.annotate(has_team=has_team).aggregate(
@@ -148,20 +159,31 @@ def compute(filters: Filters, *, user: Any = None, system_reason: str = "") -> d
     unserved = (
         calls.annotate(has_team=has_team)
         .filter(eligible, has_team=False)
-        .values("unserved_reason")
+        .values("status", "unserved_reason")
         .annotate(n=Count("id"))
         .order_by()
     )
-    by_reason = {code: 0 for code in UnservedReason.values} | {"not_recorded": 0}
+    # Calls still waiting have no team *yet*: shown apart, not as "not recorded".
+    by_reason = {code: 0 for code in UnservedReason.values} | {"not_recorded": 0, "waiting": 0}
     for row in unserved:
-        by_reason[row["unserved_reason"] or "not_recorded"] += row["n"]
+        if row["status"] == Call.Status.WAITING:
+            by_reason["waiting"] += row["n"]
+        else:
+            by_reason[row["unserved_reason"] or "not_recorded"] += row["n"]
     out["calls.eligible_unserved_by_reason"] = {"value": by_reason}
     out["calls.eligible_outside_hours_share"] = rate(c["outside"], c["eligible"])
 
     encounters = _gated(Encounter.objects.filter(filters.call_q("call__")), user, system_reason)
     if filters.team_id:
         encounters = encounters.filter(team_id=filters.team_id)
-    out.update(_response_metrics(encounters))
+    # Percentiles need the time stamps themselves, which an aggregate stamp does not release.
+    # This module is the one place allowed to read them, for the encounters the user's
+    # aggregate scope selected, and it returns only the percentiles.
+    samples = system(
+        Encounter.objects.filter(pk__in=encounters.values("pk")),
+        reason="metrics: interval percentiles",
+    )
+    out.update(_response_metrics(samples))
     out.update(_encounter_metrics(encounters))
     out.update(_care_metrics(encounters, user, system_reason))
     return out
@@ -209,12 +231,15 @@ def _encounter_metrics(encounters: QuerySet[Encounter]) -> dict[str, Any]:
             "id", filter=with_disposition & (Q(injury_person=True) | Q(injury_staff=True))
         ),
         "service": Count(
-            "id", filter=Q(contact_outcome=ContactOutcome.ENGAGED, service_provided=True)
+            "id",
+            filter=Q(contact_outcome=ContactOutcome.ENGAGED)
+            & (Q(service_provided=True) | Q(has_referral=True)),
         ),
     }
     for code in Disposition.values:
         agg[f"d_{code}"] = Count("id", filter=Q(disposition=code))
-    e = encounters.aggregate(**agg)
+    has_referral = Exists(Referral.objects.filter(encounter=OuterRef("pk")))
+    e = encounters.annotate(has_referral=has_referral).aggregate(**agg)
     out: dict[str, Any] = {
         "contact.engaged_rate": rate(e["engaged"], e["known_outcome"]),
         "contact.unable_to_locate_rate": rate(e["utl"], e["known_outcome"]),
@@ -274,7 +299,11 @@ def display(metric_id: str, metric: dict[str, Any], *, suppress: bool) -> str:
             return "suppressed (<11)"
         return f"{value:.1%} ({metric['numerator']:,} of {metric['denominator']:,})"
     if "n" in metric:
-        return "no data" if value is None else f"{value:.1f} min (n={metric['n']:,})"
+        if value is None:
+            return "no data"
+        if suppress and metric["n"] < SUPPRESSION_THRESHOLD:
+            return "suppressed (n<11)"
+        return f"{value:.1f} min (n={metric['n']:,})"
     if isinstance(value, dict):
         return ", ".join(f"{k.replace('_', ' ')}: {count(v)}" for k, v in value.items())
     return count(value)

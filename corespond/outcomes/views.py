@@ -26,6 +26,10 @@ class MetricsFilterForm(forms.Form):
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
+        for name in ("date_from", "date_to"):
+            value = data.get(name)
+            if value and not metrics.EARLIEST_DATE <= value <= metrics.LATEST_DATE:
+                self.add_error(name, metrics.ERR_DATE_RANGE)
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             self.add_error("date_to", "'To' must be on or after 'From'.")
         return data
@@ -42,7 +46,11 @@ SECTIONS = [
 @login_required
 def metrics_page(request: HttpRequest) -> HttpResponse:
     require_role(request.user, OUTCOME_ROLES)
-    programs = Program.objects.all() if request.user.is_superuser else programs_for(request.user)
+    programs = (
+        Program.objects.all()
+        if request.user.is_superuser
+        else programs_for(request.user, OUTCOME_ROLES)
+    )
     form = MetricsFilterForm(request.GET or None, initial={"program": programs.first()})
     form.fields["program"].queryset = programs  # type: ignore[attr-defined]
     sections: list[tuple[str, list[tuple[str, str, str]]]] = []

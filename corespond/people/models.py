@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from django.db import models
 
-from corespond.core.access import GatedManager
+from corespond.core.access import GatedManager, GatedModel
 from corespond.core.models import Agency, Program
 
 
-class Person(models.Model):
+class Person(GatedModel):
     """Someone a team met or was called about. Identity and demographics are person-level data.
 
     Records of the same person from different agencies are linked by the record-linkage work

@@ -14,7 +14,8 @@ from corespond.core.access import (
     system,
 )
 from corespond.core.models import AuditEvent
-from corespond.intake.models import Call
+from corespond.dispatch.models import Assignment
+from corespond.intake.models import Call, TriageDecision
 from corespond.people.models import Person
 from tests.factories import CallFactory, PersonFactory
 
@@ -24,9 +25,11 @@ EXPECTED_PROTECTED = {
     "care.FollowUpAttempt",
     "care.Referral",
     "care.ReferralStatusChange",
+    "dispatch.Assignment",
     "field.Encounter",
     "field.EncounterPerson",
     "intake.Call",
+    "intake.TriageDecision",
     "people.Person",
 }
 
@@ -135,3 +138,97 @@ def test_updates_need_a_change_stamp(world) -> None:
     with pytest.raises(PermissionDenied):
         restrict(Call.objects.all(), world.alice).update(address="x")
     assert restrict(Call.objects.all(), world.alice, action=Action.CHANGE).update(address="x") == 1
+
+
+def test_roles_count_per_agency_an_evaluator_here_and_dispatcher_there_reads_no_rows_here(
+    world,
+) -> None:
+    from corespond.core.models import Membership
+
+    CallFactory(program=world.program, agency=world.riverton)
+    Membership.objects.create(user=world.olga, agency=world.harbor, role="evaluator")
+    assert restrict(Call.objects.all(), world.olga).count() == 0
+    assert restrict(Call.objects.all(), world.olga, action=Action.AGGREGATE).count() == 1
+
+
+@pytest.mark.parametrize(
+    "read",
+    [
+        lambda qs: list(qs.values_list("address")),
+        lambda qs: list(qs.values("address")),
+        lambda qs: list(qs.values_list("address", flat=True).iterator()),
+        lambda qs: qs.first(),
+    ],
+    ids=["values_list", "values", "iterator", "first"],
+)
+def test_aggregate_stamp_releases_no_rows_in_any_shape(world, read) -> None:
+    CallFactory(program=world.program, agency=world.riverton)
+    with pytest.raises(AggregateOnly):
+        read(restrict(Call.objects.all(), world.eve, action=Action.AGGREGATE))
+
+
+def test_aggregate_stamp_allows_grouped_counts(world) -> None:
+    from django.db.models import Count
+
+    CallFactory(program=world.program, agency=world.riverton, call_type="EDP")
+    CallFactory(program=world.program, agency=world.riverton, call_type="EDP")
+    grouped = (
+        restrict(Call.objects.all(), world.eve, action=Action.AGGREGATE)
+        .values("call_type")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    assert list(grouped) == [{"call_type": "EDP", "n": 2}]
+
+
+@pytest.mark.parametrize(
+    "combine",
+    [
+        lambda a, b: a | b,
+        lambda a, b: a & b,
+        lambda a, b: a.union(b),
+        lambda a, b: a.intersection(b),
+        lambda a, b: a.difference(b),
+    ],
+    ids=["or", "and", "union", "intersection", "difference"],
+)
+def test_a_stamp_cannot_be_stretched_over_an_unstamped_queryset(world, combine) -> None:
+    CallFactory(program=world.elsewhere, agency=world.far_county)
+    with pytest.raises(AccessGateBypassed):
+        combine(restrict(Call.objects.all(), world.alice), Call.objects.all())
+
+
+def test_querysets_with_the_same_stamp_combine(world) -> None:
+    call = CallFactory(program=world.program, agency=world.riverton)
+    mine = restrict(Call.objects.all(), world.alice)
+    assert list(mine.filter(pk=call.pk) | mine.filter(pk=-1)) == [call]
+
+
+def test_raw_sql_on_a_protected_model_is_refused(world) -> None:
+    with pytest.raises(AccessGateBypassed):
+        Call.objects.raw("SELECT * FROM intake_call")
+
+
+@pytest.mark.parametrize("model", [Assignment, TriageDecision], ids=["assignment", "triage"])
+def test_models_that_lead_to_a_call_are_gated_too(world, model) -> None:
+    with pytest.raises(AccessGateBypassed):
+        list(model.objects.select_related("call"))
+
+
+def test_values_reads_are_audited_too(world) -> None:
+    CallFactory(program=world.program, agency=world.riverton)
+    list(restrict(Call.objects.all(), world.alice).values_list("address", flat=True))
+    assert AuditEvent.objects.filter(user=world.alice, model="intake.Call").count() == 1
+
+
+def test_uniqueness_validation_works_without_leaking(world) -> None:
+    from django.core.exceptions import ValidationError
+
+    taken = CallFactory(program=world.program, agency=world.riverton)
+    clash = CallFactory.build(
+        program=world.program, agency=world.riverton, reference=taken.reference
+    )
+    with pytest.raises(ValidationError, match="reference"):
+        clash.full_clean()
+    with pytest.raises(AccessGateBypassed):
+        Call.objects.filter(reference=taken.reference).exists()

@@ -41,8 +41,8 @@ def wipe_history() -> None:
         system(model.objects.all(), reason="test", action=Action.CHANGE).delete()
     system(Encounter.objects.all(), reason="test", action=Action.CHANGE).delete()
     system(Person.objects.all(), reason="test", action=Action.CHANGE).delete()
-    Assignment.objects.all().delete()
-    TriageDecision.objects.all().delete()
+    system(Assignment.objects.all(), reason="test", action=Action.CHANGE).delete()
+    system(TriageDecision.objects.all(), reason="test", action=Action.CHANGE).delete()
     system(Call.objects.all(), reason="test", action=Action.CHANGE).delete()
 
 

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
 
 from corespond.care.models import FollowUp
 from corespond.core.access import system
@@ -14,6 +13,7 @@ from corespond.core.vocab import UnitStatus
 from corespond.dispatch.models import Team
 from corespond.dispatch.services import unit_assign
 from corespond.field import services
+from corespond.field.models import Encounter
 from corespond.intake.models import Call
 from tests.journey import encounter_of, make_call
 
@@ -100,10 +100,71 @@ def test_person_needs_a_name(world, encounter) -> None:
         services.encounter_person_add(actor=world.oscar, encounter_id=encounter.pk, given_name=" ")
 
 
-def test_critical_incident_flags(world, encounter) -> None:
+def test_hold_force_or_injury_make_a_critical_incident(world, encounter) -> None:
+    assert not encounter.is_critical_incident
     updated = services.encounter_update(
         actor=world.oscar, encounter_id=encounter.pk, involuntary_hold=True
     )
     assert updated.is_critical_incident
-    assert updated.interval_minutes("queue") is not None
-    assert timezone.is_aware(updated.dispatched_at)
+
+
+def test_interval_minutes_come_from_the_stamps(world, encounter) -> None:
+    updated = services.encounter_update(
+        actor=world.oscar,
+        encounter_id=encounter.pk,
+        arrived_at=encounter.dispatched_at + timedelta(minutes=12),
+    )
+    assert updated.interval_minutes("travel") == 12.0
+    assert updated.interval_minutes("on_scene") is None  # not cleared yet
+
+
+def test_a_tap_that_would_run_time_backwards_is_refused(world, encounter) -> None:
+    services.encounter_update(
+        actor=world.oscar,
+        encounter_id=encounter.pk,
+        cleared_at=encounter.dispatched_at + timedelta(milliseconds=1),
+    )
+    with pytest.raises(ValidationError, match=r"cleared .* is before arrived"):
+        services.encounter_stamp(actor=world.oscar, encounter_id=encounter.pk, stamp="arrived_at")
+
+
+def test_clearing_frees_the_team_before_the_record_is_complete(world, encounter) -> None:
+    services.encounter_stamp(actor=world.oscar, encounter_id=encounter.pk, stamp="cleared_at")
+    assert Team.objects.get(pk=world.team.pk).status == UnitStatus.AVAILABLE
+    # ... so dispatch can send the team on, and completing the old record later
+    # must not touch the team's new assignment.
+    nxt = make_call(world)
+    unit_assign(actor=world.alice, call_id=nxt.pk, team_id=world.team.pk)
+    services.encounter_update(
+        actor=world.oscar, encounter_id=encounter.pk, contact_outcome="refused"
+    )
+    services.encounter_complete(actor=world.oscar, encounter_id=encounter.pk)
+    assert Team.objects.get(pk=world.team.pk).status == UnitStatus.DISPATCHED
+
+
+def test_a_complete_record_is_final(world, encounter) -> None:
+    services.encounter_update(
+        actor=world.oscar, encounter_id=encounter.pk, contact_outcome="unable_to_locate"
+    )
+    services.encounter_complete(actor=world.oscar, encounter_id=encounter.pk)
+    for change in (
+        lambda: services.encounter_stamp(
+            actor=world.oscar, encounter_id=encounter.pk, stamp="engaged_at"
+        ),
+        lambda: services.encounter_update(
+            actor=world.oscar, encounter_id=encounter.pk, disposition="arrest"
+        ),
+        lambda: services.encounter_person_add(
+            actor=world.oscar, encounter_id=encounter.pk, given_name="Late"
+        ),
+    ):
+        with pytest.raises(ValidationError, match="already complete"):
+            change()
+
+
+def test_officer_of_another_program_cannot_touch_the_encounter(world, encounter) -> None:
+    from tests.factories import UserFactory
+
+    fred = UserFactory(username="fred", roles=[(world.far_county, "officer")])
+    with pytest.raises(Encounter.DoesNotExist):
+        services.encounter_update(actor=fred, encounter_id=encounter.pk, contact_outcome="engaged")

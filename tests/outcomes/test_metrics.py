@@ -112,6 +112,7 @@ def test_call_metrics_match_the_hand_count(records) -> None:
         "declined": 0,
         "other": 0,
         "not_recorded": 1,
+        "waiting": 0,
     }
     assert m["calls.eligible_outside_hours_share"]["numerator"] == 1
 

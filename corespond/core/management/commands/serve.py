@@ -15,6 +15,12 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
         parser.add_argument("--port", type=int, default=8000, help="port to listen on")
         parser.add_argument("--workers", type=int, default=1, help="worker processes")
+        parser.add_argument(
+            "--forwarded-allow-ips",
+            default="127.0.0.1",
+            help="addresses of reverse proxies whose X-Forwarded-For/-Proto headers are "
+            "trusted (default 127.0.0.1; the audit log records the client address they give)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         import uvicorn
@@ -36,4 +42,5 @@ class Command(BaseCommand):
             workers=options["workers"],
             log_level="warning",
             proxy_headers=True,
+            forwarded_allow_ips=options["forwarded_allow_ips"],
         )

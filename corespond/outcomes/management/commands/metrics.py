@@ -52,18 +52,31 @@ class Command(BaseCommand):
             raise CommandError(f"Not found: {exc}") from exc
         except Team.MultipleObjectsReturned as exc:
             raise CommandError("Several programs have that call sign: add --program.") from exc
-        filters = metrics.Filters(
-            date_from=_date(o["date_from"]) if o["date_from"] else None,
-            date_to=_date(o["date_to"]) if o["date_to"] else None,
-            program_id=program.pk if program else None,
-            agency_id=agency.pk if agency else None,
-            team_id=team.pk if team else None,
-            response_type=o["response_type"],
-            model=o["model"],
-            tz=program.timezone if program else "",
-        )
-        if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
+        date_from = _date(o["date_from"]) if o["date_from"] else None
+        date_to = _date(o["date_to"]) if o["date_to"] else None
+        if date_from and date_to and date_from > date_to:
             raise CommandError("--from must be on or before --to.")
+        zones = (
+            {program.timezone}
+            if program
+            else set(Program.objects.values_list("timezone", flat=True))
+        )
+        if (date_from or date_to) and len(zones) > 1:
+            # Days are counted in a program's own zone; programs in several zones need a choice.
+            raise CommandError("Programs here use several time zones: add --program.")
+        try:
+            filters = metrics.Filters(
+                date_from=date_from,
+                date_to=date_to,
+                program_id=program.pk if program else None,
+                agency_id=agency.pk if agency else None,
+                team_id=team.pk if team else None,
+                response_type=o["response_type"],
+                model=o["model"],
+                tz=next(iter(zones)) if len(zones) == 1 else "",
+            )
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
         values = metrics.compute(filters, system_reason="metrics command")
         if o["format"] == "json":
             self.stdout.write(json.dumps(values, indent=2, sort_keys=True))
