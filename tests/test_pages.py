@@ -37,7 +37,7 @@ ALLOWED = {
 }
 
 
-def recent_local_time(world, minutes_ago: int = 30) -> str:  # type: ignore[no-untyped-def]
+def recent_local_time(world, minutes_ago: int = 30) -> str:
     """A datetime-local value as a call-taker in the program's zone would type it."""
     moment = timezone.now() - timedelta(minutes=minutes_ago)
     return timezone.localtime(moment, world.program.tzinfo).strftime("%Y-%m-%dT%H:%M")

@@ -58,7 +58,7 @@ def test_person_not_reached_after_the_protocols_attempts_is_marked_not_reached(
 
 
 def test_connected_outcome_needs_a_successful_attempt(world, followup) -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="needs a successful attempt"):
         services.followup_attempt_record(
             actor=world.kim,
             followup_id=followup.pk,
@@ -107,4 +107,41 @@ def test_resource_from_another_program_is_refused(world, followup) -> None:
     with pytest.raises(ValidationError):
         services.referral_create(
             actor=world.kim, person_id=followup.person_id, resource_id=other.pk
+        )
+
+
+def test_a_successful_attempt_cannot_end_as_not_reached(world, followup) -> None:
+    with pytest.raises(ValidationError, match="cannot end as 'not reached'"):
+        services.followup_attempt_record(
+            actor=world.kim,
+            followup_id=followup.pk,
+            method="phone",
+            reached=True,
+            outcome="not_reached",
+        )
+
+
+def test_a_closed_referral_is_not_reopened_but_may_be_marked_in_error(world, followup) -> None:
+    resource = Resource.objects.create(
+        program=world.program, organization="Harbor", name="Detox", category="detox"
+    )
+    referral = services.referral_create(
+        actor=world.kim, person_id=followup.person_id, resource_id=resource.pk
+    )
+    services.referral_status_set(actor=world.kim, referral_id=referral.pk, status="rejected")
+    with pytest.raises(ValidationError, match="loop is closed"):
+        services.referral_status_set(actor=world.kim, referral_id=referral.pk, status="accepted")
+    fixed = services.referral_status_set(
+        actor=world.kim, referral_id=referral.pk, status="entered-in-error"
+    )
+    assert fixed.status == "entered-in-error"
+
+
+def test_case_manager_of_another_program_cannot_touch_the_follow_up(world, followup) -> None:
+    from tests.factories import UserFactory
+
+    far_cm = UserFactory(username="fay", roles=[(world.far_county, "case_manager")])
+    with pytest.raises(FollowUp.DoesNotExist):
+        services.followup_attempt_record(
+            actor=far_cm, followup_id=followup.pk, method="phone", reached=False
         )

@@ -32,12 +32,15 @@ def test_restore_brings_back_exactly_what_the_backup_held(world, tmp_path: Path)
 
 
 @pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_restore_asks_first_and_changes_nothing_when_refused(world, tmp_path, monkeypatch) -> None:
-    make_call(world)
+    out = tmp_path / "x.backup"
+    call_command("backup", "--out", str(out))  # holds no calls
+    call = make_call(world)
     monkeypatch.setattr("builtins.input", lambda prompt: "no")
     with pytest.raises(CommandError, match="cancelled"):
-        call_command("restore", str(tmp_path / "x.backup"))
-    assert len(references()) == 1
+        call_command("restore", str(out))
+    assert references() == {call.reference}
 
 
 def test_restore_from_a_missing_file_is_a_clear_error(db, tmp_path: Path) -> None:

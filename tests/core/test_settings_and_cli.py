@@ -90,12 +90,27 @@ def test_bad_boolean_in_the_environment_is_a_clear_error(tmp_path: Path) -> None
     assert "DEBUG must be a boolean" in result.stderr
 
 
+@pytest.mark.django_db
 def test_sqlite_runs_with_wal_and_immediate_transactions() -> None:
-    db = settings.DATABASES["default"]
-    if db["ENGINE"] != "django.db.backends.sqlite3":
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
         pytest.skip("this run uses PostgreSQL")
-    assert db["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
-    assert "journal_mode=WAL" in db["OPTIONS"]["init_command"]
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        assert cursor.fetchone()[0] == "wal"
+        cursor.execute("PRAGMA busy_timeout")
+        assert cursor.fetchone()[0] == 20000
+    assert settings.DATABASES["default"]["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+
+
+@pytest.mark.django_db
+def test_program_default_response_must_be_a_team_response() -> None:
+    from django.core.exceptions import ValidationError
+
+    program = ProgramFactory.build(slug="p", default_response_type="police_only")
+    with pytest.raises(ValidationError, match="one a team answers"):
+        program.full_clean()
 
 
 @pytest.mark.django_db

@@ -99,3 +99,38 @@ def test_outsider_cannot_close_riversides_call(world) -> None:
     call = make_call(world)
     with pytest.raises(Call.DoesNotExist):
         services.call_close_unserved(actor=world.olga, call_id=call.pk, reason="other")
+
+
+def test_call_older_than_thirty_days_belongs_to_an_import(world) -> None:
+    with pytest.raises(ValidationError) as err:
+        services.call_create(
+            actor=world.alice,
+            program=world.program,
+            agency=world.riverton,
+            received_at=timezone.now() - timedelta(days=31),
+            call_type="EDP",
+            address="x",
+        )
+    assert services.ERR_OLD_CALL in err.value.message_dict["received_at"]
+
+
+def test_welfare_check_needs_the_behavioral_health_flag_to_be_eligible(world) -> None:
+    plain = make_call(world, call_type="WELFARE", behavioral_health=False)
+    flagged = make_call(world, call_type="WELFARE", behavioral_health=True)
+    assert (plain.behavioral_health, plain.triage.eligible) == (False, False)
+    assert flagged.triage.eligible
+
+
+def test_dispatcher_elsewhere_with_another_role_here_cannot_create_calls_here(world) -> None:
+    from corespond.core.models import Membership
+
+    Membership.objects.create(user=world.olga, agency=world.harbor, role="clinician")
+    with pytest.raises(PermissionDenied):
+        services.call_create(
+            actor=world.olga,
+            program=world.program,
+            agency=world.riverton,
+            received_at=timezone.now(),
+            call_type="EDP",
+            address="x",
+        )

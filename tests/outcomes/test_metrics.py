@@ -224,3 +224,107 @@ def test_aggregate_access_cannot_be_used_to_read_rows(records) -> None:
 
     with pytest.raises(AggregateOnly):
         list(restrict(Call.objects.all(), records.manny, action=Action.AGGREGATE))
+
+
+def test_a_referral_counts_as_a_service_provided(records) -> None:
+    from corespond.care.models import Referral, Resource
+    from corespond.core.access import system
+    from corespond.people.models import Person
+
+    engaged_without_service = system(Encounter.objects.all(), reason="t").get(
+        disposition="emergency_department"
+    )
+    person = Person.objects.create(
+        program=records.program, recorded_by_agency=records.harbor, given_name="Ash"
+    )
+    resource = Resource.objects.create(
+        program=records.program, organization="Harbor", name="Clinic", category="medical"
+    )
+    Referral.objects.create(
+        person=person,
+        encounter=engaged_without_service,
+        resource=resource,
+        status_changed_at=at(13),
+        created_at=at(13),
+    )
+    m = compute(records)
+    assert m["care.service_provided_rate"] == {"value": 1.0, "numerator": 2, "denominator": 2}
+
+
+def test_follow_up_on_time_rate_counts_first_attempts_inside_the_window(records) -> None:
+    from corespond.care.models import FollowUp, FollowUpAttempt
+    from corespond.core.access import system
+
+    encounters = list(system(Encounter.objects.order_by("pk"), reason="t"))
+    window = timedelta(hours=72)
+    on_time = FollowUp.objects.create(
+        encounter=encounters[0], created_at=at(11), due_at=at(11) + window
+    )
+    FollowUpAttempt.objects.create(
+        followup=on_time, at=at(11) + timedelta(hours=5), method="phone", reached=False
+    )
+    late = FollowUp.objects.create(
+        encounter=encounters[1], created_at=at(13), due_at=at(13) + window
+    )
+    FollowUpAttempt.objects.create(
+        followup=late, at=at(13) + timedelta(hours=80), method="visit", reached=False
+    )
+    FollowUp.objects.create(  # no attempt yet and due: counts against
+        encounter=encounters[2], created_at=at(14), due_at=at(14) + window
+    )
+    m = compute(records)
+    assert m["care.followup_on_time_rate"] == {"value": 1 / 3, "numerator": 1, "denominator": 3}
+
+
+def test_waiting_calls_are_shown_apart_from_unrecorded_reasons(records) -> None:
+    waiting = CallFactory(
+        program=records.program, agency=records.riverton, received_at=at(17), status="waiting"
+    )
+    TriageDecision.objects.create(
+        call=waiting,
+        response_type="co_response",
+        priority=2,
+        eligible=True,
+        rule="r",
+        explanation="e",
+        protocol_version="test",
+    )
+    by_reason = compute(records)["calls.eligible_unserved_by_reason"]["value"]
+    assert (by_reason["waiting"], by_reason["not_recorded"]) == (1, 1)
+
+
+def test_team_filter_counts_a_call_once_even_with_two_assignments(records) -> None:
+    from corespond.core.access import system
+
+    call = system(Encounter.objects.all(), reason="t").get(disposition="remained_in_community").call
+    Assignment.objects.create(call=call, team=records.team, assigned_at=at(10), cleared_at=at(10))
+    filters = metrics.Filters(
+        date_from=DAY, date_to=DAY, team_id=records.team.pk, tz="America/Los_Angeles"
+    )
+    m = metrics.compute(filters, system_reason="test")
+    assert m["calls.total"]["value"] == 3
+    assert m["contact.engaged_rate"]["denominator"] == 3
+
+
+def test_percentiles_over_fewer_than_eleven_intervals_are_suppressed_for_evaluators() -> None:
+    metric = {"value": 12.5, "n": 4}
+    assert metrics.display("x", metric, suppress=True) == "suppressed (n<11)"
+    assert metrics.display("x", metric, suppress=False) == "12.5 min (n=4)"
+
+
+def test_dates_outside_the_supported_range_are_refused() -> None:
+    with pytest.raises(ValueError, match="between 2000-01-01"):
+        metrics.Filters(date_to=date(9999, 12, 31))
+
+
+def test_metrics_command_and_page_refuse_far_dates(world) -> None:
+    from django.core.management.base import CommandError
+    from django.test import Client
+
+    with pytest.raises(CommandError, match="between 2000-01-01"):
+        call_command("metrics", "--to", "9999-12-31")
+    client = Client()
+    client.force_login(world.manny)
+    response = client.get("/outcomes/metrics/", {"date_to": "9999-12-31"})
+    assert response.status_code == 400
+    assert b"between 2000-01-01" in response.content
