@@ -13,7 +13,7 @@ from corespond.field import services as field
 from tests.journey import encounter_of, make_call
 
 
-def queries_for(user, url: str) -> int:  # type: ignore[no-untyped-def]
+def queries_for(user, url: str) -> int:
     client = Client()
     client.force_login(user)
     with CaptureQueriesContext(connection) as captured:
@@ -21,7 +21,7 @@ def queries_for(user, url: str) -> int:  # type: ignore[no-untyped-def]
     return len(captured)
 
 
-def complete_one(world) -> None:  # type: ignore[no-untyped-def]
+def complete_one(world) -> None:
     call = make_call(world)
     enc = encounter_of(unit_assign(actor=world.alice, call_id=call.pk, team_id=world.team.pk))
     field.encounter_person_add(actor=world.clara, encounter_id=enc.pk, given_name="Lee")

@@ -79,9 +79,9 @@ def test_follow_up_queue_splits_open_and_done(world) -> None:
         reached=True,
         outcome="contacted_no_need",
     )
-    assert [f.person.given_name for f in followup_queue(user=world.kim)] == ["Ben"]
+    assert [str(f.person) for f in followup_queue(user=world.kim)] == ["Ben"]
     done = list(followup_queue(user=world.kim, state="closed"))
-    assert [(f.person.given_name, f.attempt_count) for f in done] == [("Ann", 1)]
+    assert [(str(f.person), f.attempt_count) for f in done] == [("Ann", 1)]
 
 
 def test_resource_search_matches_name_need_or_organisation(world) -> None:
