@@ -53,6 +53,8 @@ ERR_REFERRAL_CLOSED = (
 )
 ERR_REACHED_NOT_REACHED = "A successful attempt cannot end as 'not reached'."
 ERR_RESOURCE_PROGRAM = "That resource is not in this program's directory."
+ERR_ENCOUNTER_PROGRAM = "That encounter belongs to another program than the person."
+ERR_ATTEMPT_BEFORE = "An attempt cannot come before the follow-up was created."
 
 
 def followup_create_for_encounter(
@@ -118,6 +120,8 @@ def followup_attempt_record(
     at = at or timezone.now()
     if at > timezone.now() + timedelta(minutes=5):
         raise ValidationError({"at": ERR_ATTEMPT_IN_FUTURE})
+    if at < followup.created_at:
+        raise ValidationError({"at": ERR_ATTEMPT_BEFORE})
     if outcome not in FollowUpOutcome.values:
         raise ValidationError({"outcome": f"Unknown outcome {outcome!r}."})
     if not reached and outcome not in (FollowUpOutcome.PENDING, FollowUpOutcome.NOT_REACHED):
@@ -148,6 +152,8 @@ def referral_create(
     require_role(actor, CARE_ROLES | ENCOUNTER_ROLES)
     person = restrict(Person.objects.all(), actor, action=Action.CHANGE).get(pk=person_id)
     require_role(actor, CARE_ROLES | ENCOUNTER_ROLES, program_id=person.program_id)
+    if encounter is not None and encounter.call.program_id != person.program_id:
+        raise ValidationError({"encounter": ERR_ENCOUNTER_PROGRAM})
     resource = Resource.objects.get(pk=resource_id)
     if resource.program_id != person.program_id:
         raise ValidationError({"resource": ERR_RESOURCE_PROGRAM})

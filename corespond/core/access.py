@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.db.models import Count
 from django.db.models.query import ModelIterable
 from django.http import HttpRequest
 
@@ -41,6 +42,8 @@ ERR_BYPASS = (
 ERR_AGGREGATE_ONLY = "This access is for aggregate figures only; rows of {model} are not shown."
 ERR_COMBINE = "Only querysets of {model} with the same gate stamp may be combined."
 ERR_RAW = "Raw SQL on {model} would go around the access gate; use the ORM through restrict()."
+ERR_COUNT_ONLY = "Aggregate access to {model} returns counts only."
+ERR_UPSERT = "Upserts of {model} would change rows without a gate stamp; update through restrict()."
 
 # Roles whose holders see counts but never a person's record.
 AGGREGATE_ONLY_ROLES = frozenset({Role.EVALUATOR})
@@ -96,13 +99,21 @@ class GatedQuerySet(models.QuerySet[M]):
         return super().__repr__()
 
     def _is_grouped_aggregate(self) -> bool:
-        """values(...).annotate(Count(...)): one row per group, never one per record."""
-        annotations = self.query.annotation_select.values()
+        """values(<groupable fields>).annotate(n=Count(...)): counts per category.
+
+        Only fields the model lists in GATE_GROUPABLE may form the groups (a unique field such
+        as an id or a name would make every group one person), and only counts come back.
+        """
+        groupable: frozenset[str] = getattr(self.model, "GATE_GROUPABLE", frozenset())
+        fields = self._fields or ()
+        annotations = list(self.query.annotation_select.values())
         return (
             self._iterable_class is not ModelIterable
-            and self.query.group_by is not None
+            and isinstance(self.query.group_by, tuple)
+            and bool(fields)
+            and all(f in groupable for f in fields)
             and bool(annotations)
-            and all(a.contains_aggregate for a in annotations)
+            and all(isinstance(a, Count) for a in annotations)
         )
 
     def _require_stamp(self, *, rows: bool) -> Stamp:
@@ -135,10 +146,14 @@ class GatedQuerySet(models.QuerySet[M]):
 
     def _audited_iterator(self, stamp: Stamp, chunk_size: int | None) -> Any:
         seen = []
-        for row in super().iterator(chunk_size=chunk_size):
-            seen.append(row)
-            yield row
-        _audit(stamp, self.model, self._ids_of(seen))
+        try:
+            for row in super().iterator(chunk_size=chunk_size):
+                seen.append(row)
+                yield row
+        finally:
+            # Also when the reader stops early or fails: what was read is logged.
+            if seen:
+                _audit(stamp, self.model, self._ids_of(seen))
 
     def _combine(self, other: Any) -> None:
         # A stamp proves one filter was applied to one queryset; OR-ing in an unstamped
@@ -189,20 +204,48 @@ class GatedQuerySet(models.QuerySet[M]):
         return super().exists()
 
     def aggregate(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        self._require_stamp(rows=False)
+        stamp = self._require_stamp(rows=False)
+        if stamp.action == Action.AGGREGATE:
+            # Max("address") would return a person's address: counts only.
+            expressions = list(args) + list(kwargs.values())
+            if not all(isinstance(e, Count) for e in expressions):
+                raise AggregateOnly(ERR_COUNT_ONLY.format(model=self.model.__name__))
         return super().aggregate(*args, **kwargs)
+
+    def _changed_ids(self) -> list[Any]:
+        # The ids about to change, read with a plain queryset on the already-gated query.
+        plain = models.QuerySet(self.model, query=self.query.chain(), using=self.db)
+        return list(plain.values_list("pk", flat=True))
 
     def update(self, **kwargs: Any) -> int:
         stamp = self._require_stamp(rows=False)
         if stamp.action != Action.CHANGE:
             raise PermissionDenied("Updates need a gate stamp for action 'change'.")
-        return super().update(**kwargs)
+        ids = self._changed_ids()
+        count = super().update(**kwargs)
+        if ids:
+            _audit(stamp, self.model, ids)
+        return count
 
     def delete(self) -> tuple[int, dict[str, int]]:
         stamp = self._require_stamp(rows=False)
         if stamp.action != Action.CHANGE:
             raise PermissionDenied("Deletes need a gate stamp for action 'change'.")
-        return super().delete()
+        ids = self._changed_ids()
+        result = super().delete()
+        if ids:
+            _audit(stamp, self.model, ids)
+        return result
+
+    def extra(self, *args: Any, **kwargs: Any) -> Any:
+        # extra(where=...) can OR around the policy's filter.
+        raise AccessGateBypassed(ERR_RAW.format(model=self.model.__name__))
+
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("update_conflicts") or kwargs.get("ignore_conflicts"):
+            # An upsert overwrites existing rows without any stamp: not through here.
+            raise AccessGateBypassed(ERR_UPSERT.format(model=self.model.__name__))
+        return super().bulk_create(objs, *args, **kwargs)
 
 
 class GatedManager(models.Manager[M]):

@@ -39,11 +39,13 @@ def unit_assign(*, actor: Any, call_id: int, team_id: int, override_reason: str 
     now = timezone.now()
     try:
         with transaction.atomic():
-            team = Team.objects.select_for_update().get(pk=team_id)
+            # Call first: someone who may not see the call learns nothing about the team.
+            # Every path locks call, then team, so two assignments cannot deadlock.
             call = restrict(Call.objects.select_for_update(), actor, action=Action.CHANGE).get(
                 pk=call_id
             )
             require_role(actor, DISPATCH_ROLES, program_id=call.program_id)
+            team = Team.objects.select_for_update().get(pk=team_id)
             if team.program_id != call.program_id:
                 raise AssignmentRefused(ERR_OTHER_PROGRAM)
             if team.status != UnitStatus.AVAILABLE:
@@ -78,11 +80,14 @@ def unit_assign(*, actor: Any, call_id: int, team_id: int, override_reason: str 
 
 
 @transaction.atomic
-def team_status_set(*, team: Team, status: str) -> Team:
-    """Set a team's live status (field pages and the dispatch board call this)."""
+def team_status_set(*, actor: Any, team_id: int, status: str) -> Team:
+    """Set a team's live status by hand (out of service, off shift...): a dispatcher of the
+    team's program, or one of the team's own members."""
     if status not in UnitStatus.values:
         raise ValidationError({"status": f"Unknown unit status {status!r}."})
-    team = Team.objects.select_for_update().get(pk=team.pk)
+    team = Team.objects.select_for_update().get(pk=team_id)
+    if not team.members.filter(user_id=getattr(actor, "pk", None)).exists():
+        require_role(actor, DISPATCH_ROLES, program_id=team.program_id)
     team.status = status
     team.status_changed_at = timezone.now()
     team.save(update_fields=["status", "status_changed_at"])

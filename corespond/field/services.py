@@ -27,6 +27,8 @@ STAMP_STATUS = {
     "engaged_at": UnitStatus.ON_SCENE,
     "cleared_at": UnitStatus.AVAILABLE,
 }
+# What the team may correct by hand. Received and dispatched belong to intake and dispatch.
+TEAM_TIMESTAMP_FIELDS = ("en_route_at", "arrived_at", "engaged_at", "cleared_at")
 RECORD_FIELDS = frozenset(
     {
         "contact_outcome",
@@ -38,7 +40,7 @@ RECORD_FIELDS = frozenset(
         "injury_staff",
         "transported_by",
         "service_provided",
-        *TIMESTAMP_FIELDS,
+        *TEAM_TIMESTAMP_FIELDS,
     }
 )
 
@@ -48,6 +50,7 @@ ERR_OUTCOME_REQUIRED = "Record the contact outcome before completing the encount
 ERR_ALREADY_COMPLETE = "This encounter is already complete; it can no longer be changed."
 ERR_NAME_REQUIRED = "An engaged encounter needs the person's given name."
 ERR_FIELDS = "Fields not allowed here: {fields}"
+ERR_FUTURE_STAMP = "{stamp} cannot be in the future."
 
 
 def _encounter_for_change(actor: Any, encounter_id: int) -> Encounter:
@@ -110,12 +113,15 @@ def encounter_stamp(*, actor: Any, encounter_id: int, stamp: str) -> Encounter:
     if stamp not in STAMP_STATUS:
         raise ValidationError(ERR_UNKNOWN_STAMP.format(stamp=stamp))
     encounter = _encounter_for_change(actor, encounter_id)
+    if getattr(encounter, stamp) is not None:
+        # A second tap (the partner's phone, a double tap) changes nothing, status included:
+        # re-tapping "en route" after "arrived" must not move the team backwards.
+        return encounter
     now = timezone.now()
-    if getattr(encounter, stamp) is None:
-        setattr(encounter, stamp, now)
-        check_timestamp_order(_stamps(encounter))
-        encounter.recorded_by = actor
-        encounter.save(update_fields=[stamp, "recorded_by", "updated_at"])
+    setattr(encounter, stamp, now)
+    check_timestamp_order(_stamps(encounter))
+    encounter.recorded_by = actor
+    encounter.save(update_fields=[stamp, "recorded_by", "updated_at"])
     _set_team_status(actor, encounter, STAMP_STATUS[stamp], now)
     return encounter
 
@@ -126,13 +132,20 @@ def encounter_update(*, actor: Any, encounter_id: int, **fields: Any) -> Encount
     unknown = set(fields) - RECORD_FIELDS
     if unknown:
         raise ValidationError(ERR_FIELDS.format(fields=", ".join(sorted(unknown))))
+    now = timezone.now()
+    for name in TEAM_TIMESTAMP_FIELDS:
+        if fields.get(name) is not None and fields[name] > now:
+            raise ValidationError({name: ERR_FUTURE_STAMP.format(stamp=_label(name).capitalize())})
     encounter = _encounter_for_change(actor, encounter_id)
+    newly_cleared = encounter.cleared_at is None and fields.get("cleared_at") is not None
     for name, value in fields.items():
         setattr(encounter, name, value)
     check_timestamp_order(_stamps(encounter))
     encounter.recorded_by = actor
     encounter.full_clean(exclude=["call", "assignment", "team", "recorded_by"])
     encounter.save()
+    if newly_cleared:
+        _set_team_status(actor, encounter, UnitStatus.AVAILABLE, now)
     return encounter
 
 

@@ -14,6 +14,10 @@ class Call(GatedModel):
     """A request for help: a 911 or 988 call, a police request from the scene, a walk-in."""
 
     GATE_PROGRAM_PATH = "program"
+    # Categories that aggregate-only access may count by (see core.access).
+    GATE_GROUPABLE = frozenset(
+        {"status", "unserved_reason", "call_type", "source", "behavioral_health", "zone"}
+    )
 
     class Status(models.TextChoices):
         WAITING = "waiting", "Waiting for a team"

@@ -282,22 +282,39 @@ def _care_metrics(encounters: QuerySet[Encounter], user: Any, system_reason: str
     }
 
 
+def _small(n: int) -> bool:
+    return 0 < n < SUPPRESSION_THRESHOLD
+
+
+def suppressed_cells(cells: dict[str, int]) -> set[str]:
+    """Cells to hide in a breakdown whose total is known elsewhere: the small ones, and if only
+    one is small, the next smallest too, so the hidden one cannot be got by subtraction."""
+    hidden = {k for k, v in cells.items() if _small(v)}
+    if len(hidden) == 1:
+        others = sorted((v, k) for k, v in cells.items() if k not in hidden and v > 0)
+        if others:
+            hidden.add(others[0][1])
+    return hidden
+
+
 def display(metric_id: str, metric: dict[str, Any], *, suppress: bool) -> str:
-    """Human text for a metric; counts under 11 become "<11" where suppression applies."""
+    """Human text for a metric. Where suppression applies (evaluators, the public), counts
+    under 11 become "<11", and a rate is hidden when its numerator, its denominator or the
+    difference of the two is under 11 (the difference would give away the complement)."""
 
     def count(n: int) -> str:
-        return "<11" if suppress and 0 < n < SUPPRESSION_THRESHOLD else f"{n:,}"
+        return "<11" if suppress and _small(n) else f"{n:,}"
 
     value = metric["value"]
     if "denominator" in metric:
         if value is None:
             return "no data"
+        numerator, denominator = metric["numerator"], metric["denominator"]
         if suppress and (
-            0 < metric["numerator"] < SUPPRESSION_THRESHOLD
-            or 0 < metric["denominator"] < SUPPRESSION_THRESHOLD
+            _small(numerator) or _small(denominator) or _small(denominator - numerator)
         ):
             return "suppressed (<11)"
-        return f"{value:.1%} ({metric['numerator']:,} of {metric['denominator']:,})"
+        return f"{value:.1%} ({numerator:,} of {denominator:,})"
     if "n" in metric:
         if value is None:
             return "no data"
@@ -305,5 +322,8 @@ def display(metric_id: str, metric: dict[str, Any], *, suppress: bool) -> str:
             return "suppressed (n<11)"
         return f"{value:.1f} min (n={metric['n']:,})"
     if isinstance(value, dict):
-        return ", ".join(f"{k.replace('_', ' ')}: {count(v)}" for k, v in value.items())
+        hidden = suppressed_cells(value) if suppress else set()
+        return ", ".join(
+            f"{k.replace('_', ' ')}: {'<11' if k in hidden else f'{v:,}'}" for k, v in value.items()
+        )
     return count(value)

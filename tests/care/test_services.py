@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
@@ -144,4 +146,15 @@ def test_case_manager_of_another_program_cannot_touch_the_follow_up(world, follo
     with pytest.raises(FollowUp.DoesNotExist):
         services.followup_attempt_record(
             actor=far_cm, followup_id=followup.pk, method="phone", reached=False
+        )
+
+
+def test_an_attempt_before_the_follow_up_existed_is_refused(world, followup) -> None:
+    with pytest.raises(ValidationError, match="before the follow-up was created"):
+        services.followup_attempt_record(
+            actor=world.kim,
+            followup_id=followup.pk,
+            method="phone",
+            reached=False,
+            at=followup.created_at - timedelta(hours=1),
         )

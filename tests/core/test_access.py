@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.apps import apps
+from django.db.models import Count, Max
 
 from corespond.core.access import (
     AccessGateBypassed,
@@ -232,3 +233,49 @@ def test_uniqueness_validation_works_without_leaking(world) -> None:
         clash.full_clean()
     with pytest.raises(AccessGateBypassed):
         Call.objects.filter(reference=taken.reference).exists()
+
+
+@pytest.mark.parametrize(
+    "read",
+    [
+        lambda qs: list(qs.values().annotate(n=Count("id"))),
+        lambda qs: list(qs.values("id", "address").annotate(n=Count("id"))),
+        lambda qs: list(qs.annotate(n=Count("id")).values_list("address", "n")),
+        lambda qs: list(qs.values("status").annotate(m=Max("address"))),
+        lambda qs: qs.aggregate(a=Max("address")),
+    ],
+    ids=["all-fields", "unique-field", "annotate-then-values", "max-per-group", "max"],
+)
+def test_aggregate_stamp_gives_counts_by_category_only(world, read) -> None:
+    CallFactory(program=world.program, agency=world.riverton, address="12 Secret Ln")
+    with pytest.raises(AggregateOnly):
+        read(restrict(Call.objects.all(), world.eve, action=Action.AGGREGATE))
+
+
+def test_extra_and_upserts_are_refused(world) -> None:
+    with pytest.raises(AccessGateBypassed):
+        restrict(Call.objects.all(), world.alice).extra(where=["1=1) OR (1=1"])
+    taken = CallFactory(program=world.elsewhere, agency=world.far_county)
+    clash = CallFactory.build(
+        program=world.program, agency=world.riverton, reference=taken.reference
+    )
+    with pytest.raises(AccessGateBypassed):
+        Call.objects.bulk_create(
+            [clash], update_conflicts=True, unique_fields=["reference"], update_fields=["address"]
+        )
+
+
+def test_a_stream_stopped_early_is_still_audited(world) -> None:
+    for _ in range(3):
+        CallFactory(program=world.program, agency=world.riverton)
+    for _call in restrict(Call.objects.all(), world.alice).iterator():
+        break
+    event = AuditEvent.objects.get(user=world.alice)
+    assert len(event.object_ids) == 1
+
+
+def test_updates_through_the_gate_are_audited_with_the_ids_changed(world) -> None:
+    call = CallFactory(program=world.program, agency=world.riverton)
+    restrict(Call.objects.all(), world.alice, action=Action.CHANGE).update(address="moved")
+    event = AuditEvent.objects.get(user=world.alice)
+    assert (event.action, event.object_ids) == ("change", [call.pk])

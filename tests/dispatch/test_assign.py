@@ -80,3 +80,25 @@ def test_two_dispatchers_assigning_the_same_team_at_once_exactly_one_wins(world)
     )
     assert open_assignments.count() == 1
     assert Team.objects.get(pk=world.team.pk).status == UnitStatus.DISPATCHED
+
+
+def test_team_status_is_set_by_a_dispatcher_or_a_member_only(world) -> None:
+    from django.core.exceptions import PermissionDenied
+
+    from corespond.dispatch.services import team_status_set
+
+    team_status_set(actor=world.alice, team_id=world.team.pk, status="out_of_service")
+    team_status_set(actor=world.oscar, team_id=world.team.pk, status="available")
+    assert Team.objects.get(pk=world.team.pk).status == UnitStatus.AVAILABLE
+    with pytest.raises(PermissionDenied):
+        team_status_set(actor=world.olga, team_id=world.team.pk, status="off_shift")
+    with pytest.raises(PermissionDenied):
+        team_status_set(actor=world.bob, team_id=world.team.pk, status="off_shift")
+
+
+def test_outsider_learns_nothing_about_the_team_when_assigning(world) -> None:
+    from corespond.intake.models import Call
+
+    call = make_call(world)
+    with pytest.raises(Call.DoesNotExist):
+        unit_assign(actor=world.olga, call_id=call.pk, team_id=world.team.pk)

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from corespond.care.models import FollowUp
 from corespond.core.access import system
@@ -108,14 +109,30 @@ def test_hold_force_or_injury_make_a_critical_incident(world, encounter) -> None
     assert updated.is_critical_incident
 
 
-def test_interval_minutes_come_from_the_stamps(world, encounter) -> None:
-    updated = services.encounter_update(
-        actor=world.oscar,
-        encounter_id=encounter.pk,
-        arrived_at=encounter.dispatched_at + timedelta(minutes=12),
-    )
-    assert updated.interval_minutes("travel") == 12.0
-    assert updated.interval_minutes("on_scene") is None  # not cleared yet
+def test_interval_minutes_come_from_the_stamps() -> None:
+    dispatched = timezone.now()
+    encounter = Encounter(dispatched_at=dispatched, arrived_at=dispatched + timedelta(minutes=12))
+    assert encounter.interval_minutes("travel") == 12.0
+    assert encounter.interval_minutes("on_scene") is None  # not cleared yet
+
+
+def test_times_in_the_future_and_dispatch_stamps_are_not_the_teams_to_set(world, encounter) -> None:
+    with pytest.raises(ValidationError, match="cannot be in the future"):
+        services.encounter_update(
+            actor=world.oscar,
+            encounter_id=encounter.pk,
+            cleared_at=timezone.now() + timedelta(days=2),
+        )
+    with pytest.raises(ValidationError, match="not allowed here: dispatched_at"):
+        services.encounter_update(
+            actor=world.oscar, encounter_id=encounter.pk, dispatched_at=timezone.now()
+        )
+
+
+def test_a_second_tap_of_an_earlier_stamp_does_not_move_the_team_back(world, encounter) -> None:
+    for stamp in ("en_route_at", "arrived_at", "en_route_at"):
+        services.encounter_stamp(actor=world.oscar, encounter_id=encounter.pk, stamp=stamp)
+    assert Team.objects.get(pk=world.team.pk).status == UnitStatus.ON_SCENE
 
 
 def test_a_tap_that_would_run_time_backwards_is_refused(world, encounter) -> None:

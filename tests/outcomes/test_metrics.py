@@ -328,3 +328,19 @@ def test_metrics_command_and_page_refuse_far_dates(world) -> None:
     response = client.get("/outcomes/metrics/", {"date_to": "9999-12-31"})
     assert response.status_code == 400
     assert b"between 2000-01-01" in response.content
+
+
+def test_a_rate_whose_complement_is_small_is_suppressed_too() -> None:
+    no_arrest = {"value": 17 / 20, "numerator": 17, "denominator": 20}
+    assert metrics.display("x", no_arrest, suppress=True) == "suppressed (<11)"
+    wide = {"value": 0.5, "numerator": 50, "denominator": 100}
+    assert metrics.display("x", wide, suppress=True) == "50.0% (50 of 100)"
+
+
+def test_a_lone_small_cell_in_a_breakdown_takes_the_next_smallest_with_it() -> None:
+    breakdown = {"value": {"no_team_free": 40, "cancelled": 3, "declined": 25, "other": 0}}
+    text = metrics.display("x", breakdown, suppress=True)
+    assert text == "no team free: 40, cancelled: <11, declined: <11, other: 0"
+    assert metrics.display("x", breakdown, suppress=False).startswith(
+        "no team free: 40, cancelled: 3"
+    )
