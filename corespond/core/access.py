@@ -105,7 +105,7 @@ class GatedQuerySet(models.QuerySet[M]):
         as an id or a name would make every group one person), and only counts come back.
         """
         groupable: frozenset[str] = getattr(self.model, "GATE_GROUPABLE", frozenset())
-        fields = self._fields or ()
+        fields: tuple[str, ...] = getattr(self, "_fields", None) or ()
         annotations = list(self.query.annotation_select.values())
         return (
             self._iterable_class is not ModelIterable
@@ -214,7 +214,9 @@ class GatedQuerySet(models.QuerySet[M]):
 
     def _changed_ids(self) -> list[Any]:
         # The ids about to change, read with a plain queryset on the already-gated query.
-        plain = models.QuerySet(self.model, query=self.query.chain(), using=self.db)
+        plain: models.QuerySet[M] = models.QuerySet(
+            self.model, query=self.query.chain(), using=self.db
+        )
         return list(plain.values_list("pk", flat=True))
 
     def update(self, **kwargs: Any) -> int:

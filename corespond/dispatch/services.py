@@ -86,7 +86,8 @@ def team_status_set(*, actor: Any, team_id: int, status: str) -> Team:
     if status not in UnitStatus.values:
         raise ValidationError({"status": f"Unknown unit status {status!r}."})
     team = Team.objects.select_for_update().get(pk=team_id)
-    if not team.members.filter(user_id=getattr(actor, "pk", None)).exists():
+    is_member = actor.is_authenticated and team.members.filter(user=actor).exists()
+    if not is_member:
         require_role(actor, DISPATCH_ROLES, program_id=team.program_id)
     team.status = status
     team.status_changed_at = timezone.now()
