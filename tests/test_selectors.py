@@ -9,7 +9,7 @@ from corespond.dispatch.services import unit_assign
 from corespond.field import services as field
 from corespond.field.selectors import encounters_for_call, people_in_encounter
 from corespond.intake.selectors import call_get, calls_waiting
-from tests.journey import encounter_of, make_call
+from tests.journey import encounter_of, finish_encounter, make_call
 
 
 def test_waiting_calls_come_by_priority_then_age(world) -> None:
@@ -61,16 +61,7 @@ def test_follow_up_queue_splits_open_and_done(world) -> None:
     from corespond.care.services import followup_attempt_record
 
     for name in ("Ann", "Ben"):
-        call = make_call(world)
-        enc = encounter_of(unit_assign(actor=world.alice, call_id=call.pk, team_id=world.team.pk))
-        field.encounter_person_add(actor=world.clara, encounter_id=enc.pk, given_name=name)
-        field.encounter_update(
-            actor=world.clara,
-            encounter_id=enc.pk,
-            contact_outcome="engaged",
-            disposition="remained_in_community",
-        )
-        field.encounter_complete(actor=world.clara, encounter_id=enc.pk)
+        finish_encounter(world, given_name=name)
     first = followup_queue(user=world.kim)[0]
     followup_attempt_record(
         actor=world.kim,

@@ -28,6 +28,7 @@ from corespond.care.models import (
     ReferralStatusChange,
     Resource,
 )
+from corespond.care.services import FOLLOWUP_DISPOSITIONS
 from corespond.core.access import Action, audit_event, system
 from corespond.core.models import Agency, Membership, Program, User
 from corespond.core.vocab import (
@@ -47,7 +48,7 @@ from corespond.demo import params as P
 from corespond.dispatch.models import Assignment, Shift, Team, TeamMember
 from corespond.field.models import Encounter, EncounterPerson
 from corespond.intake.models import Call, TriageDecision
-from corespond.intake.triage import PROTOCOL_VERSION, CallFacts, decide
+from corespond.intake.triage import PROTOCOL_VERSION, CallFacts, decide_for
 from corespond.people.models import Person
 
 PROGRAM_SLUG = "demo-county"
@@ -395,8 +396,8 @@ def _load_resources(program: Program, report: LoadReport) -> None:
 class _Rows:
     calls: list[Call] = field(default_factory=list)
     triage: list[TriageDecision] = field(default_factory=list)
-    assignments: list[tuple[int, Assignment]] = field(default_factory=list)
-    encounters: list[tuple[int, int, Encounter]] = field(default_factory=list)
+    assignments: list[Assignment] = field(default_factory=list)
+    encounters: list[Encounter] = field(default_factory=list)
     people: list[Person] = field(default_factory=list)
     links: list[tuple[int, int]] = field(default_factory=list)  # (encounter row, person row)
 
@@ -484,11 +485,7 @@ def generate_history(
             medical_emergency=rng.random() < P.P_MEDICAL,
         )
         local_hour = received.astimezone(tz).hour
-        decision = decide(
-            facts,
-            default_response_type=program.default_response_type,
-            in_service_hours=program.in_service_hours(local_hour),
-        )
+        decision = decide_for(facts, program=program, received_at=received)
         call = Call(
             program=program,
             agency=agency,
@@ -631,7 +628,7 @@ def _encounter_for(
     assignment = Assignment(
         call=call, team=teams[call_sign], assigned_at=dispatched, cleared_at=cleared
     )
-    rows.assignments.append((i, assignment))
+    rows.assignments.append(assignment)
     encounter = Encounter(
         call=call,
         assignment=assignment,
@@ -653,7 +650,7 @@ def _encounter_for(
         completed_at=max(cleared, arrived or cleared),
         external_id=call.external_id,
     )
-    rows.encounters.append((i, len(rows.assignments) - 1, encounter))
+    rows.encounters.append(encounter)
     call.closed_at = encounter.completed_at
     if not engaged:
         return
@@ -683,13 +680,9 @@ def _write(
 ) -> None:
     Call.objects.bulk_create(rows.calls, batch_size=BATCH)
     TriageDecision.objects.bulk_create(rows.triage, batch_size=BATCH)
-    for _, a in rows.assignments:
-        a.call_id = a.call.pk
-    Assignment.objects.bulk_create([a for _, a in rows.assignments], batch_size=BATCH)
-    encounters = []
-    for _, _, e in rows.encounters:
-        e.call_id, e.assignment_id = e.call.pk, e.assignment.pk if e.assignment else None
-        encounters.append(e)
+    # bulk_create fills each call_id / assignment_id from the objects saved just before.
+    Assignment.objects.bulk_create(rows.assignments, batch_size=BATCH)
+    encounters = rows.encounters
     Encounter.objects.bulk_create(encounters, batch_size=BATCH)
     Person.objects.bulk_create(rows.people, batch_size=BATCH)
     EncounterPerson.objects.bulk_create(
@@ -703,12 +696,6 @@ def _write(
     audit_event(user="demo loader", action=Action.CHANGE, model=Call, ids=[], purpose="demo data")
 
 
-FOLLOWUP_DISPOSITIONS = {
-    Disposition.REMAINED_IN_COMMUNITY,
-    Disposition.CRISIS_FACILITY,
-    Disposition.SOBERING_DETOX,
-    Disposition.EMERGENCY_DEPARTMENT,
-}
 CLOSING_PATHS: dict[str, list[str]] = {
     ReferralStatus.DRAFT: [ReferralStatus.DRAFT],
     ReferralStatus.REQUESTED: [ReferralStatus.REQUESTED],

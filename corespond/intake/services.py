@@ -15,7 +15,7 @@ from corespond.core.models import Agency, Program
 from corespond.core.roles import DISPATCH_ROLES, require_role
 from corespond.core.vocab import BEHAVIORAL_HEALTH_CALL_TYPES, UnservedReason
 from corespond.intake.models import Call, TriageDecision
-from corespond.intake.triage import PROTOCOL_VERSION, CallFacts, decide
+from corespond.intake.triage import PROTOCOL_VERSION, CallFacts, decide_for
 
 ERR_FUTURE_CALL = "The call cannot be received in the future."
 ERR_PROGRAM_AGENCY = "That agency does not take part in this program."
@@ -33,9 +33,7 @@ def new_reference(received_at: datetime) -> str:
 
 def call_triage(*, call: Call) -> TriageDecision:
     """Run the protocol on a call and store the decision (replacing an earlier one)."""
-    program = call.program
-    local_hour = timezone.localtime(call.received_at, program.tzinfo).hour
-    decision = decide(
+    decision = decide_for(
         CallFacts(
             call_type=call.call_type,
             behavioral_health=call.behavioral_health,
@@ -43,8 +41,8 @@ def call_triage(*, call: Call) -> TriageDecision:
             violence_in_progress=call.violence_in_progress,
             medical_emergency=call.medical_emergency,
         ),
-        default_response_type=program.default_response_type,
-        in_service_hours=program.in_service_hours(local_hour),
+        program=call.program,
+        received_at=call.received_at,
     )
     triage, _ = system(
         TriageDecision.objects.all(), reason="triage protocol", action=Action.CHANGE

@@ -8,6 +8,8 @@ human-readable protocol files; the ``CallFacts`` in and ``Decision`` out stay th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Protocol
 
 from corespond.core.vocab import BEHAVIORAL_HEALTH_CALL_TYPES, CallType, ResponseType
 
@@ -86,3 +88,24 @@ def decide(facts: CallFacts, *, default_response_type: str, in_service_hours: bo
             outside_service_hours=True,
         )
     return decision
+
+
+class ProgramRules(Protocol):
+    """What triage needs of a program (a Program instance satisfies it)."""
+
+    default_response_type: str
+
+    @property
+    def tzinfo(self) -> tzinfo: ...
+
+    def in_service_hours(self, local_hour: int) -> bool: ...
+
+
+def decide_for(facts: CallFacts, *, program: ProgramRules, received_at: datetime) -> Decision:
+    """``decide`` with the program's default team and its service hours at ``received_at``."""
+    local_hour = received_at.astimezone(program.tzinfo).hour
+    return decide(
+        facts,
+        default_response_type=program.default_response_type,
+        in_service_hours=program.in_service_hours(local_hour),
+    )

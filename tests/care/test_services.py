@@ -10,23 +10,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from corespond.care import services
 from corespond.care.models import FollowUp, Referral, ReferralStatusChange, Resource
 from corespond.core.access import system
-from corespond.dispatch.services import unit_assign
-from corespond.field import services as field
-from tests.journey import encounter_of, make_call
+from tests.journey import finish_encounter
 
 
 @pytest.fixture
 def followup(world) -> FollowUp:
-    call = make_call(world)
-    enc = encounter_of(unit_assign(actor=world.alice, call_id=call.pk, team_id=world.team.pk))
-    field.encounter_person_add(actor=world.clara, encounter_id=enc.pk, given_name="Riley")
-    field.encounter_update(
-        actor=world.clara,
-        encounter_id=enc.pk,
-        contact_outcome="engaged",
-        disposition="crisis_facility",
-    )
-    field.encounter_complete(actor=world.clara, encounter_id=enc.pk)
+    finish_encounter(world, given_name="Riley", disposition="crisis_facility")
     return system(FollowUp.objects.all(), reason="test").get()
 
 

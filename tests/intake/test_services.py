@@ -31,52 +31,24 @@ def test_ineligible_call_is_closed_at_once(world) -> None:
 
 def test_officer_cannot_create_calls(world) -> None:
     with pytest.raises(PermissionDenied):
-        services.call_create(
-            actor=world.oscar,
-            program=world.program,
-            agency=world.riverton,
-            received_at=timezone.now(),
-            call_type="EDP",
-            address="x",
-        )
+        make_call(world, actor=world.oscar)
 
 
 def test_dispatcher_of_another_program_cannot_create_calls_there(world) -> None:
     with pytest.raises(PermissionDenied):
-        services.call_create(
-            actor=world.olga,
-            program=world.program,
-            agency=world.riverton,
-            received_at=timezone.now(),
-            call_type="EDP",
-            address="x",
-        )
+        make_call(world, actor=world.olga)
 
 
 def test_agency_outside_the_program_is_refused_and_nothing_is_written(world) -> None:
     with pytest.raises(ValidationError) as err:
-        services.call_create(
-            actor=world.alice,
-            program=world.program,
-            agency=world.far_county,
-            received_at=timezone.now(),
-            call_type="EDP",
-            address="x",
-        )
+        make_call(world, agency=world.far_county)
     assert services.ERR_PROGRAM_AGENCY in err.value.message_dict["agency"]
     assert system(Call.objects.all(), reason="test").count() == 0
 
 
 def test_call_in_the_future_is_refused(world) -> None:
     with pytest.raises(ValidationError) as err:
-        services.call_create(
-            actor=world.alice,
-            program=world.program,
-            agency=world.riverton,
-            received_at=timezone.now() + timedelta(hours=2),
-            call_type="EDP",
-            address="x",
-        )
+        make_call(world, received_at=timezone.now() + timedelta(hours=2))
     assert services.ERR_FUTURE_CALL in err.value.message_dict["received_at"]
 
 
@@ -103,14 +75,7 @@ def test_outsider_cannot_close_riversides_call(world) -> None:
 
 def test_call_older_than_thirty_days_belongs_to_an_import(world) -> None:
     with pytest.raises(ValidationError) as err:
-        services.call_create(
-            actor=world.alice,
-            program=world.program,
-            agency=world.riverton,
-            received_at=timezone.now() - timedelta(days=31),
-            call_type="EDP",
-            address="x",
-        )
+        make_call(world, received_at=timezone.now() - timedelta(days=31))
     assert services.ERR_OLD_CALL in err.value.message_dict["received_at"]
 
 
@@ -126,11 +91,4 @@ def test_dispatcher_elsewhere_with_another_role_here_cannot_create_calls_here(wo
 
     Membership.objects.create(user=world.olga, agency=world.harbor, role="clinician")
     with pytest.raises(PermissionDenied):
-        services.call_create(
-            actor=world.olga,
-            program=world.program,
-            agency=world.riverton,
-            received_at=timezone.now(),
-            call_type="EDP",
-            address="x",
-        )
+        make_call(world, actor=world.olga)
