@@ -3,22 +3,25 @@
 Every protected model (calls, people, encounters, follow-ups, referrals...) uses
 ``GatedManager`` as its default manager. Its querysets refuse to run until they have passed
 through :func:`restrict` (for a signed-in user) or :func:`system` (for a named background job
-such as the demo loader). A view, selector or form that queries a protected model any other
-way raises :class:`AccessGateBypassed`, in tests and in production alike, so a forgotten check
-fails loudly instead of leaking.
+such as the demo loader). A view, selector or form that queries a protected model through
+its manager any other way raises :class:`AccessGateBypassed`, in tests and in production
+alike, so a forgotten check fails loudly instead of leaking. What this layer does not yet see
+(joins that start from ungated models, RawSQL) is listed in docs/architecture.md.
 
-The policy here is the foundation's: a user sees the person-level records of the programs
-that their agencies take part in, unless their only roles are aggregate-only roles
-(evaluator), who get counts and never rows. The privacy work replaces :func:`_policy_filter`
+The policy here is the foundation's: roles count per agency; a user reads the person-level
+rows of the programs in which they hold a role other than evaluator, and every member of a
+program may count its records by category. The privacy work replaces :func:`_policy_filter`
 with data-sharing agreements, consent and break-the-glass; callers do not change.
 
-Every evaluated read of rows writes one :class:`AuditEvent` with the ids it returned.
+Every evaluated read of rows through a user's stamp, and every update or delete through the
+gate, writes one :class:`AuditEvent` with the ids involved.
 """
 
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -268,18 +271,21 @@ class GatedModel(models.Model):
         abstract = True
 
     def validate_unique(self, exclude: Any = None) -> None:
-        token = _uniqueness_check.set(True)
-        try:
+        with _uniqueness_checks_allowed():
             super().validate_unique(exclude=exclude)
-        finally:
-            _uniqueness_check.reset(token)
 
     def validate_constraints(self, exclude: Any = None) -> None:
-        token = _uniqueness_check.set(True)
-        try:
+        with _uniqueness_checks_allowed():
             super().validate_constraints(exclude=exclude)
-        finally:
-            _uniqueness_check.reset(token)
+
+
+@contextmanager
+def _uniqueness_checks_allowed() -> Iterator[None]:
+    token = _uniqueness_check.set(True)
+    try:
+        yield
+    finally:
+        _uniqueness_check.reset(token)
 
 
 def is_protected(model: type[models.Model]) -> bool:
@@ -346,13 +352,6 @@ def system(qs: models.QuerySet[M], *, reason: str, action: str = Action.VIEW) ->
     if not reason:
         raise ValueError("system access needs a reason")
     return _stamped(qs, Stamp(None, reason, action, "system"))
-
-
-def check_object(obj: models.Model, user: Any, *, action: str = Action.VIEW) -> None:
-    """Raise PermissionDenied unless ``user`` may act on ``obj`` (for writes by services)."""
-    model = type(obj)
-    if not restrict(model._default_manager.filter(pk=obj.pk), user, action=action).exists():
-        raise PermissionDenied(f"You may not {action} this {model._meta.verbose_name}.")
 
 
 def acting_user(request: HttpRequest) -> User:
