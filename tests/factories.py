@@ -29,11 +29,20 @@ class ProgramFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Program
         django_get_or_create = ("slug",)
+        skip_postgeneration_save = True
 
     slug = factory.Sequence(lambda n: f"program-{n}")
     name = factory.LazyAttribute(lambda o: o.slug.title())
     model = ProgramModel.CIRU
     timezone = "America/Los_Angeles"
+
+    @factory.post_generation
+    def protocol(self, create: bool, extracted: str | None, **kwargs: object) -> None:
+        """Every test program gets an active dispatch protocol (the demo's by default)."""
+        if create:
+            from corespond.intake.protocols_store import protocol_install_template
+
+            protocol_install_template(program=self, name=extracted or "mixed")
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -46,7 +46,7 @@ class AgencyAdmin(admin.ModelAdmin):
 
 @admin.register(Program)
 class ProgramAdmin(admin.ModelAdmin):
-    list_display = ["name", "model", "timezone", "service_start_hour", "service_end_hour"]
+    list_display = ["name", "model", "timezone"]
     filter_horizontal = ["agencies"]
 
 

@@ -9,10 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from corespond.core.vocab import (
-    TEAM_RESPONSE_TYPES,
     AgencyKind,
     ProgramModel,
-    ResponseType,
     Role,
 )
 
@@ -58,13 +56,8 @@ class Program(models.Model):
     agencies = models.ManyToManyField(Agency, related_name="programs")
     # Validated in clean(), not by a field validator, so migrations never import app code.
     timezone = models.CharField(max_length=64, default="America/Los_Angeles")
-    default_response_type = models.CharField(
-        max_length=32, choices=ResponseType.choices, default=ResponseType.CO_RESPONSE
-    )
-    # Service hours in the program's local time; both empty means 24/7. A window may wrap
-    # midnight (start 22, end 6).
-    service_start_hour = models.PositiveSmallIntegerField(null=True, blank=True)
-    service_end_hour = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Who goes to which call, and the service hours, are the program's dispatch protocol
+    # (intake.ProtocolVersion), not fields here.
     followup_window_hours = models.PositiveIntegerField(default=72)
     followup_attempts = models.PositiveSmallIntegerField(default=3)
     referral_closing_days = models.PositiveIntegerField(default=30)
@@ -83,23 +76,6 @@ class Program(models.Model):
 
     def clean(self) -> None:
         validate_timezone(self.timezone)
-        if self.default_response_type not in TEAM_RESPONSE_TYPES:
-            raise ValidationError(
-                {"default_response_type": "The default response must be one a team answers."}
-            )
-        hours = (self.service_start_hour, self.service_end_hour)
-        if (hours[0] is None) != (hours[1] is None):
-            raise ValidationError("Give both service hours, or neither for 24/7 service.")
-        if any(h is not None and h > 24 for h in hours):
-            raise ValidationError("Service hours are 0-24.")
-
-    def in_service_hours(self, local_hour: int) -> bool:
-        start, end = self.service_start_hour, self.service_end_hour
-        if start is None or end is None:
-            return True
-        if start <= end:
-            return start <= local_hour < end
-        return local_hour >= start or local_hour < end
 
 
 class Membership(models.Model):

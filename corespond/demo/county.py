@@ -48,14 +48,17 @@ from corespond.demo import params as P
 from corespond.dispatch.models import Assignment, Shift, Team, TeamMember
 from corespond.field.models import Encounter, EncounterPerson
 from corespond.intake.models import Call, TriageDecision
-from corespond.intake.triage import PROTOCOL_VERSION, CallFacts, decide_for
+from corespond.intake.protocols_store import active_protocol, protocol_install_template
+from corespond.intake.services import call_facts
 from corespond.people.models import Person
 
 PROGRAM_SLUG = "demo-county"
 TIMEZONE = "America/Los_Angeles"
 # Demo only: printed at the end of `corespond demo`. A production install has no demo users.
 DEMO_PASSWORD = "demo-county-2026"
-SERVICE_HOURS = (7, 23)  # the clinician + medic day service; the three-person team runs 24/7
+# The demo program's dispatch protocol (service hours 07:00-23:00; the three-person team
+# works nights too): corespond/intake/protocols/mixed.toml.
+PROTOCOL_TEMPLATE = "mixed"
 
 AGENCIES = [
     ("riverton-pd", "Riverton Police Department", AgencyKind.POLICE),
@@ -285,13 +288,13 @@ def load_reference(report: LoadReport) -> Program:
             "name": "Demo County Crisis Response",
             "model": ProgramModel.MIXED,
             "timezone": TIMEZONE,
-            "default_response_type": ResponseType.CO_RESPONSE,
-            "service_start_hour": SERVICE_HOURS[0],
-            "service_end_hour": SERVICE_HOURS[1],
         },
     )
     report.add("programs", created)
     program.agencies.add(*agencies.values())
+    if not program.protocols.exists():
+        protocol_install_template(program=program, name=PROTOCOL_TEMPLATE)
+        report.add("protocols", 1)
 
     # One hash for every demo login: hashing is deliberately slow, and these share a password.
     demo_hash = make_password(DEMO_PASSWORD)
@@ -464,6 +467,7 @@ def generate_history(
     times = _arrivals(rng, start, days, tz, end)
     wrap = progress or (lambda it, total, desc: it)
 
+    version, rules = active_protocol(program)
     rows = _Rows()
     received: datetime
     frequent: list[int] = []
@@ -477,15 +481,11 @@ def generate_history(
         call_type = pick(rng, P.CALL_TYPE_WEIGHTS)
         zone = rng.choice(list(ZONES))
         lat, lon = ZONES[zone]
-        facts = CallFacts(
-            call_type=call_type,
-            behavioral_health=call_type != "OTHER" or rng.random() < 0.3,
-            weapons=rng.random() < P.P_WEAPONS,
-            violence_in_progress=rng.random() < P.P_VIOLENCE,
-            medical_emergency=rng.random() < P.P_MEDICAL,
-        )
+        behavioral_health = call_type != "OTHER" or rng.random() < 0.3
+        weapons = rng.random() < P.P_WEAPONS
+        violence = rng.random() < P.P_VIOLENCE
+        medical = rng.random() < P.P_MEDICAL
         local_hour = received.astimezone(tz).hour
-        decision = decide_for(facts, program=program, received_at=received)
         call = Call(
             program=program,
             agency=agency,
@@ -493,10 +493,10 @@ def generate_history(
             received_at=received,
             source=pick(rng, P.SOURCE_WEIGHTS),
             call_type=call_type,
-            behavioral_health=facts.behavioral_health,
-            weapons=facts.weapons,
-            violence_in_progress=facts.violence_in_progress,
-            medical_emergency=facts.medical_emergency,
+            behavioral_health=behavioral_health,
+            weapons=weapons,
+            violence_in_progress=violence,
+            medical_emergency=medical,
             address=f"{rng.randint(100, 9999)} {rng.choice(STREETS)} {rng.choice(SUFFIXES)}",
             zone=zone,
             latitude=lat + rng.uniform(-0.02, 0.02),
@@ -505,6 +505,8 @@ def generate_history(
             status=Call.Status.CLOSED,
         )
         rows.calls.append(call)
+        # The same facts and protocol as a call entered by hand (intake.services.call_triage).
+        decision = rules.decide(call_facts(call))
         rows.triage.append(
             TriageDecision(
                 call=call,
@@ -514,7 +516,7 @@ def generate_history(
                 outside_service_hours=decision.outside_service_hours,
                 rule=decision.rule,
                 explanation=decision.explanation,
-                protocol_version=PROTOCOL_VERSION,
+                protocol_version=version.label,
             )
         )
         call.closed_at = received + timedelta(minutes=30)

@@ -91,3 +91,48 @@ class TriageDecision(GatedModel):
 
     def __str__(self) -> str:
         return f"{self.call}: {self.response_type} ({self.rule})"
+
+
+class ProtocolVersion(models.Model):
+    """One version of a program's dispatch protocol, as the TOML text it was written in.
+
+    A new version is a draft until activated; activation runs the protocol's own examples
+    and is refused while any fails (intake.services.protocol_activate). Exactly one version
+    per program is active at a time; every triage decision records the version it used.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        ACTIVE = "active", "Active"
+        RETIRED = "retired", "Retired"
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="protocols")
+    slug = models.SlugField()
+    version = models.CharField(max_length=32)
+    source = models.TextField(help_text="The protocol in TOML (docs/protocols.md).")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.DRAFT)
+    created_at = models.DateTimeField(auto_now_add=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    activated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["program", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program", "slug", "version"], name="protocol_version_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["program"],
+                condition=models.Q(status="active"),
+                name="one_active_protocol_per_program",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.slug}@{self.version} ({self.status})"
+
+    @property
+    def label(self) -> str:
+        return f"{self.slug}@{self.version}"

@@ -46,7 +46,6 @@ from pathlib import Path
 from typing import Any
 
 from corespond.core.vocab import CallSource, CallType, ResponseType
-from corespond.intake.triage import Decision
 
 TEMPLATES_DIR = Path(__file__).parent / "protocols"
 
@@ -56,6 +55,18 @@ CSSRS_RISK_LEVELS = ("none", "low", "moderate", "high")
 
 class ProtocolError(ValueError):
     """A protocol file or a call cannot be used; the message says where and why."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Who goes to a call, by which rule, and why (what TriageDecision stores)."""
+
+    response_type: str
+    priority: int
+    eligible: bool
+    rule: str
+    explanation: str
+    outside_service_hours: bool = False
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,8 @@ from corespond.core.models import Agency, Program
 from corespond.core.roles import DISPATCH_ROLES, require_role
 from corespond.core.vocab import BEHAVIORAL_HEALTH_CALL_TYPES, UnservedReason
 from corespond.intake.models import Call, TriageDecision
-from corespond.intake.triage import PROTOCOL_VERSION, CallFacts, decide_for
+from corespond.intake.protocol import WEEKDAYS, Facts
+from corespond.intake.protocols_store import active_protocol
 
 ERR_FUTURE_CALL = "The call cannot be received in the future."
 ERR_PROGRAM_AGENCY = "That agency does not take part in this program."
@@ -31,19 +32,28 @@ def new_reference(received_at: datetime) -> str:
     return f"{received_at:%y%m%d}-{secrets.token_hex(3).upper()}"
 
 
-def call_triage(*, call: Call) -> TriageDecision:
-    """Run the protocol on a call and store the decision (replacing an earlier one)."""
-    decision = decide_for(
-        CallFacts(
-            call_type=call.call_type,
-            behavioral_health=call.behavioral_health,
-            weapons=call.weapons,
-            violence_in_progress=call.violence_in_progress,
-            medical_emergency=call.medical_emergency,
-        ),
-        program=call.program,
-        received_at=call.received_at,
+def call_facts(call: Call) -> Facts:
+    """What the protocol sees of a call: its facts, and its time in the program's zone."""
+    local = timezone.localtime(call.received_at, call.program.tzinfo)
+    return Facts(
+        call_type=call.call_type,
+        local_call_type=call.source_call_type.strip().upper() or None,
+        behavioral_health=call.behavioral_health,
+        weapons=call.weapons,
+        violence_in_progress=call.violence_in_progress,
+        medical_emergency=call.medical_emergency,
+        hour=local.hour,
+        minute=local.minute,
+        weekday=WEEKDAYS[local.weekday()],
+        zone=call.zone or None,
+        requesting_party=call.source,
     )
+
+
+def call_triage(*, call: Call) -> TriageDecision:
+    """Run the program's active protocol on a call and store the decision (replacing any)."""
+    version, protocol = active_protocol(call.program)
+    decision = protocol.decide(call_facts(call))
     triage, _ = system(
         TriageDecision.objects.all(), reason="triage protocol", action=Action.CHANGE
     ).update_or_create(
@@ -55,7 +65,7 @@ def call_triage(*, call: Call) -> TriageDecision:
             "outside_service_hours": decision.outside_service_hours,
             "rule": decision.rule,
             "explanation": decision.explanation,
-            "protocol_version": PROTOCOL_VERSION,
+            "protocol_version": version.label,
         },
     )
     return triage
@@ -83,6 +93,7 @@ def call_create(
 ) -> Call:
     """Record a call and triage it in one transaction: no call exists without a decision."""
     require_role(actor, DISPATCH_ROLES, program_id=program.pk)
+    active_protocol(program)  # no protocol, no intake: say so before anything is written
     if not program.agencies.filter(pk=agency.pk).exists():
         raise ValidationError({"agency": ERR_PROGRAM_AGENCY})
     now = timezone.now()

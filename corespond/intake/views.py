@@ -40,8 +40,12 @@ def call_new(request: HttpRequest) -> HttpResponse:
         try:
             call = services.call_create(actor=request.user, **data)
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            if hasattr(exc, "error_dict"):
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                for message in exc.messages:
+                    form.add_error(None, message)
         else:
             return redirect("intake:call_detail", call_id=call.pk)
     return render(

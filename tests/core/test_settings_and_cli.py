@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from corespond.core.models import Program
 from tests.factories import ProgramFactory
 
 
@@ -105,33 +104,9 @@ def test_sqlite_runs_with_wal_and_immediate_transactions() -> None:
 
 
 @pytest.mark.django_db
-def test_program_default_response_must_be_a_team_response() -> None:
-    from django.core.exceptions import ValidationError
-
-    program = ProgramFactory.build(slug="p", default_response_type="police_only")
-    with pytest.raises(ValidationError, match="one a team answers"):
-        program.full_clean()
-
-
-@pytest.mark.django_db
 def test_program_rejects_an_unknown_time_zone() -> None:
     from django.core.exceptions import ValidationError
 
     program = ProgramFactory.build(slug="x", timezone="Mars/Olympus")
     with pytest.raises(ValidationError):
         program.full_clean()
-
-
-@pytest.mark.parametrize(
-    ("start", "end", "hour", "inside"),
-    [
-        (None, None, 3, True),
-        (6, 22, 6, True),
-        (6, 22, 22, False),
-        (22, 6, 23, True),
-        (22, 6, 5, True),
-        (22, 6, 12, False),
-    ],
-)
-def test_service_hours_may_wrap_midnight(start, end, hour, inside) -> None:
-    assert Program(service_start_hour=start, service_end_hour=end).in_service_hours(hour) is inside

@@ -16,7 +16,7 @@ def test_call_is_created_with_its_triage_decision(world) -> None:
     call = make_call(world)
     assert call.status == Call.Status.WAITING
     assert call.triage.response_type == "co_response"
-    assert call.triage.protocol_version == "builtin-1"
+    assert call.triage.protocol_version == "mixed@2026.1"
 
 
 def test_apco_behavioral_health_type_sets_the_flag(world) -> None:
