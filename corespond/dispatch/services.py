@@ -12,6 +12,7 @@ from corespond.core.access import Action, restrict
 from corespond.core.roles import DISPATCH_ROLES, require_role
 from corespond.core.vocab import UnitStatus
 from corespond.dispatch.models import Assignment, Team
+from corespond.dispatch.recommend import options_for, recommended
 from corespond.field.models import Encounter
 from corespond.intake.models import Call
 
@@ -19,6 +20,9 @@ ERR_TEAM_BUSY = "{team} is not available (status: {status}); choose another team
 ERR_CALL_TAKEN = "Call {call} already has a team or is closed."
 ERR_OTHER_PROGRAM = "That team belongs to another program."
 ERR_TEAM_TAKEN = "That team was assigned elsewhere a moment ago; choose another team."
+ERR_OVERRIDE_REASON = (
+    "{recommended} is recommended for this call; say why you send {chosen} instead."
+)
 
 
 class AssignmentRefused(ValidationError):
@@ -54,6 +58,15 @@ def unit_assign(*, actor: Any, call_id: int, team_id: int, override_reason: str 
                 )
             if call.status != Call.Status.WAITING:
                 raise AssignmentRefused(ERR_CALL_TAKEN.format(call=call.reference))
+            # A dispatcher may send another team than the recommended one, with a reason.
+            free = Team.objects.filter(program_id=call.program_id, status=UnitStatus.AVAILABLE)
+            best = recommended(options_for(call, call.triage.response_type, free))
+            if best is not None and best.team.pk != team.pk and not override_reason.strip():
+                raise AssignmentRefused(
+                    ERR_OVERRIDE_REASON.format(
+                        recommended=best.team.call_sign, chosen=team.call_sign
+                    )
+                )
             assignment = Assignment.objects.create(
                 call=call,
                 team=team,

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from corespond.core.access import acting_user, programs_for
 from corespond.core.models import Membership, Program
 from corespond.core.roles import CARE_ROLES, DISPATCH_ROLES, ENCOUNTER_ROLES, require_role
+from corespond.dispatch.recommend import options_for, recommended
 from corespond.dispatch.selectors import teams_free_for
 from corespond.field.selectors import encounters_for_call
 from corespond.intake import selectors, services
@@ -79,13 +80,18 @@ def call_detail(request: HttpRequest, call_id: int) -> HttpResponse:
         call = selectors.call_get(user=request.user, call_id=call_id)
     except Call.DoesNotExist as exc:
         raise Http404("No such call, or you may not see it.") from exc
-    teams = teams_free_for(user=request.user, program_id=call.program_id)
+    options = options_for(
+        call,
+        call.triage.response_type,
+        teams_free_for(user=request.user, program_id=call.program_id),
+    )
     return render(
         request,
         "intake/call_detail.html",
         {
             "call": call,
-            "teams": teams,
+            "options": options,
+            "recommended": recommended(options),
             "encounters": encounters_for_call(user=request.user, call_id=call.pk),
             "close_form": CloseUnservedForm(),
         },
