@@ -28,3 +28,18 @@ def open_assignment_for_member(*, user: Any) -> Assignment | None:
         .select_related("team")
         .first()
     )
+
+
+def board_version(*, user: Any) -> str:
+    """A short token that changes whenever the board a user sees would change: a call starts or
+    stops waiting, or a team's status changes. The live board re-renders when it changes."""
+    from django.db.models import Count, Max
+
+    from corespond.intake.models import Call
+
+    waiting = restrict(Call.objects.filter(status=Call.Status.WAITING), user).aggregate(
+        n=Count("id"), last=Max("id")
+    )
+    teams = teams_for(user=user).aggregate(changed=Max("status_changed_at"), n=Count("id"))
+    changed = teams["changed"].isoformat() if teams["changed"] else "-"
+    return f"{waiting['n']}.{waiting['last'] or 0}.{teams['n']}.{changed}"

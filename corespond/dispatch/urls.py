@@ -5,5 +5,6 @@ from corespond.dispatch import views
 app_name = "dispatch"
 urlpatterns = [
     path("", views.board, name="board"),
+    path("events/", views.board_events, name="board_events"),
     path("calls/<int:call_id>/assign/", views.assign, name="assign"),
 ]

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from corespond.core.roles import DISPATCH_ROLES, require_role
-from corespond.dispatch import services
+from corespond.dispatch import events, services
 from corespond.dispatch.models import Team
-from corespond.dispatch.selectors import teams_for
+from corespond.dispatch.selectors import board_version, teams_for
 from corespond.intake.models import Call
 from corespond.intake.selectors import calls_waiting
 
@@ -23,12 +25,33 @@ def board(request: HttpRequest) -> HttpResponse:
     context = {
         "calls": calls_waiting(user=request.user)[:100],
         "teams": teams_for(user=request.user),
+        "version": board_version(user=request.user),
     }
     # HTMX polls the board body; a full page load renders the frame around it.
     template = (
         "dispatch/_board.html" if request.headers.get("HX-Request") else "dispatch/board.html"
     )
     return render(request, template, context)
+
+
+@login_required
+def board_events(request: HttpRequest) -> StreamingHttpResponse:
+    """The live board's event stream (server-sent events; see dispatch/events.py)."""
+    require_role(request.user, DISPATCH_ROLES)
+    user = request.user
+
+    def version() -> str:
+        return board_version(user=user)
+
+    # Under ASGI the stream must be an async iterator, under WSGI a plain one: Django reads
+    # the other kind whole before sending anything, which would never end here.
+    content: Any = (
+        events.stream_async(version) if hasattr(request, "scope") else events.stream_sync(version)
+    )
+    response = StreamingHttpResponse(content, content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"  # nginx: pass events through at once
+    return response
 
 
 @login_required

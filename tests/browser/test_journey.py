@@ -100,3 +100,15 @@ def test_evaluator_is_kept_out_of_call_pages(world, page_factory, live_server) -
     response = eve.goto(f"{live_server.url}/calls/{call.pk}/")
     assert response is not None and response.status == 403
     assert "9 Quiet Lane" not in eve.content()
+
+
+def test_a_new_call_reaches_an_open_board_without_reload(world, page_factory, live_server) -> None:
+    from tests.journey import make_call
+
+    alice = page_factory("alice", PASSWORD)
+    alice.goto(f"{live_server.url}/dispatch/")
+    assert "No calls waiting." in alice.inner_text("#board")
+    alice.wait_for_function("document.getElementById('live-status').textContent.startsWith('Live')")
+    call = make_call(world, address="5 Laurel Ln")  # entered elsewhere, by another dispatcher
+    alice.get_by_text("5 Laurel Ln").wait_for(timeout=5000)
+    assert call.reference in alice.inner_text("#board")

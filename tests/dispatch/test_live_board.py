@@ -1,0 +1,53 @@
+"""The live board: a version token that moves with the board, and the event stream."""
+
+from __future__ import annotations
+
+from django.test import Client
+from django.urls import reverse
+
+from corespond.dispatch import events
+from corespond.dispatch.selectors import board_version
+from corespond.dispatch.services import team_status_set
+from tests.journey import make_call
+
+
+def test_the_board_version_moves_when_calls_or_teams_change(world) -> None:
+    before = board_version(user=world.alice)
+    make_call(world)
+    after_call = board_version(user=world.alice)
+    assert after_call != before
+    team_status_set(actor=world.alice, team_id=world.team.pk, status="out_of_service")
+    assert board_version(user=world.alice) != after_call
+    assert board_version(user=world.alice) == board_version(user=world.alice)
+
+
+def test_an_outsiders_board_does_not_move_with_riversides_calls(world) -> None:
+    before = board_version(user=world.olga)
+    make_call(world)
+    assert board_version(user=world.olga) == before
+
+
+def test_the_stream_sends_an_event_per_change_and_keeps_the_line_alive(monkeypatch) -> None:
+    monkeypatch.setattr(events, "CHECK_SECONDS", 0.001)
+    monkeypatch.setattr(events, "KEEPALIVE_SECONDS", 0.0)
+    tokens = iter(["a", "a", "b", "b", "b"])
+    chunks = list(events.stream_sync(lambda: next(tokens, "b"), seconds=0.05))
+    assert chunks[0] == "retry: 1000\n\n"
+    sent = [c for c in chunks if c.startswith("event:")]
+    assert sent == ["event: board\ndata: a\n\n", "event: board\ndata: b\n\n"]
+    assert ": still here\n\n" in chunks
+
+
+def test_the_event_stream_is_for_dispatchers_and_starts_with_the_version(world) -> None:
+    url = reverse("dispatch:board_events")
+    officer = Client()
+    officer.force_login(world.oscar)
+    assert officer.get(url).status_code == 403
+    dispatcher = Client()
+    dispatcher.force_login(world.alice)
+    response = dispatcher.get(url)
+    assert response["Content-Type"] == "text/event-stream"
+    stream = iter(response.streaming_content)
+    assert next(stream) == b"retry: 1000\n\n"
+    assert next(stream) == f"event: board\ndata: {board_version(user=world.alice)}\n\n".encode()
+    response.close()
