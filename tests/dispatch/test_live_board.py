@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from django.test import Client
 from django.urls import reverse
 
@@ -51,3 +52,28 @@ def test_the_event_stream_is_for_dispatchers_and_starts_with_the_version(world) 
     assert next(stream) == b"retry: 1000\n\n"
     assert next(stream) == f"event: board\ndata: {board_version(user=world.alice)}\n\n".encode()
     response.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_under_asgi_the_stream_is_asynchronous(world) -> None:
+    import asyncio
+
+    from asgiref.sync import sync_to_async
+    from django.db import connections
+    from django.test import AsyncClient
+
+    async def first_two_chunks() -> list[bytes]:
+        client = AsyncClient()
+        await sync_to_async(client.force_login)(world.alice)
+        response = await client.get(reverse("dispatch:board_events"))
+        assert response.is_async
+        stream = aiter(response.streaming_content)
+        chunks = [await anext(stream), await anext(stream)]
+        await stream.aclose()
+        # The view's database work ran in asgiref's worker thread: close what it opened there.
+        await sync_to_async(connections.close_all)()
+        return chunks
+
+    chunks = asyncio.run(first_two_chunks())
+    assert chunks[0] == b"retry: 1000\n\n"
+    assert chunks[1].startswith(b"event: board\ndata: ")
