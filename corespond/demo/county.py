@@ -102,6 +102,8 @@ TEAMS = [
     ("CM-1", "Clinician and medic", "harbor-bh", ResponseType.CLINICIAN_MEDIC),
     ("TP-1", "Three-person crisis team", "harbor-bh", ResponseType.THREE_PERSON),
 ]
+# Where each team starts the demo (its station's zone).
+TEAM_BASES = {"CR-1": "North", "CR-2": "West", "CM-1": "Central", "TP-1": "South"}
 # Daily shifts in local hours (start, end); the three-person team covers the clock.
 SHIFTS = {
     "CR-1": [(8, 18)],
@@ -329,8 +331,8 @@ def load_reference(report: LoadReport) -> Program:
                 "response_type": response_type,
                 "status": UnitStatus.AVAILABLE,
                 "status_changed_at": timezone.now(),
-                "last_latitude": ZONES["Central"][0],
-                "last_longitude": ZONES["Central"][1],
+                "last_latitude": ZONES[TEAM_BASES[call_sign]][0],
+                "last_longitude": ZONES[TEAM_BASES[call_sign]][1],
             },
         )
         report.add("teams", created)

@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from corespond.core.roles import DISPATCH_ROLES, require_role
-from corespond.dispatch import events, services
+from corespond.dispatch import events, schematic, services
 from corespond.dispatch.models import Team
 from corespond.dispatch.selectors import board_version, teams_for
 from corespond.intake.models import Call
@@ -22,9 +22,12 @@ from corespond.intake.selectors import calls_waiting
 @login_required
 def board(request: HttpRequest) -> HttpResponse:
     require_role(request.user, DISPATCH_ROLES)
+    calls = list(calls_waiting(user=request.user)[:100])
+    teams = list(teams_for(user=request.user))
     context = {
-        "calls": calls_waiting(user=request.user)[:100],
-        "teams": teams_for(user=request.user),
+        "calls": calls,
+        "teams": teams,
+        "points": schematic.place(teams, calls),
         "version": board_version(user=request.user),
     }
     # HTMX polls the board body; a full page load renders the frame around it.

@@ -57,6 +57,7 @@ def test_the_event_stream_is_for_dispatchers_and_starts_with_the_version(world) 
 @pytest.mark.django_db(transaction=True)
 def test_under_asgi_the_stream_is_asynchronous(world) -> None:
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
     from asgiref.sync import sync_to_async
     from django.db import connections
@@ -74,6 +75,8 @@ def test_under_asgi_the_stream_is_asynchronous(world) -> None:
         await sync_to_async(connections.close_all)()
         return chunks
 
-    chunks = asyncio.run(first_two_chunks())
+    # A thread of its own: Playwright's sync API may hold an event loop in this one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        chunks = pool.submit(asyncio.run, first_two_chunks()).result(timeout=30)
     assert chunks[0] == b"retry: 1000\n\n"
     assert chunks[1].startswith(b"event: board\ndata: ")
