@@ -6,6 +6,7 @@ app_name = "intake"
 urlpatterns = [
     path("", views.call_list, name="call_list"),
     path("new/", views.call_new, name="call_new"),
+    path("protocol/", views.protocol_page, name="protocol"),
     path("<int:call_id>/", views.call_detail, name="call_detail"),
     path("<int:call_id>/close/", views.call_close_unserved, name="call_close_unserved"),
 ]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -19,12 +22,14 @@ from corespond.field.selectors import encounters_for_call
 from corespond.intake import selectors, services
 from corespond.intake.forms import CallForm, CloseUnservedForm
 from corespond.intake.models import Call
+from corespond.intake.protocols_store import active_protocol
 
 
-def _programs(request: HttpRequest):
+def _programs(request: HttpRequest, roles: frozenset[str]) -> QuerySet[Program]:
+    """The programs in which the user holds one of ``roles`` (all of them for superusers)."""
     if request.user.is_superuser:
         return Program.objects.all()
-    return programs_for(request.user, DISPATCH_ROLES)
+    return programs_for(request.user, roles)
 
 
 @login_required
@@ -33,7 +38,7 @@ def call_new(request: HttpRequest) -> HttpResponse:
     home = Membership.objects.filter(user=acting_user(request), role__in=DISPATCH_ROLES).first()
     form = CallForm(
         request.POST or None,
-        programs=_programs(request),
+        programs=_programs(request, DISPATCH_ROLES),
         home_agency=home.agency if home else None,
     )
     if request.method == "POST" and form.is_valid():
@@ -116,3 +121,30 @@ def call_close_unserved(request: HttpRequest, call_id: int) -> HttpResponse:
     else:
         messages.success(request, "Call closed without a team; the reason is recorded.")
     return redirect("dispatch:board")
+
+
+@login_required
+def protocol_page(request: HttpRequest) -> HttpResponse:
+    """The active dispatch protocol of each of the user's programs, as a table of rules."""
+    require_role(request.user, CALL_READER_ROLES)
+    entries: list[dict[str, Any]] = []
+    for program in _programs(request, CALL_READER_ROLES):
+        try:
+            version, rules = active_protocol(program)
+        except ValidationError as exc:
+            entries.append({"program": program, "protocol": None, "problem": exc.messages[0]})
+            continue
+        hours = rules.service_hours
+        entries.append(
+            {
+                "program": program,
+                "version": version,
+                "protocol": rules,
+                "hours": "24/7"
+                if hours is None
+                else "{:02d}:{:02d} to {:02d}:{:02d}".format(
+                    *divmod(hours[0], 60), *divmod(hours[1], 60)
+                ),
+            }
+        )
+    return render(request, "intake/protocol.html", {"protocols": entries})

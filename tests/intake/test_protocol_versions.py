@@ -119,3 +119,18 @@ def test_the_admin_activates_with_the_examples_checked(world) -> None:
     ).content.decode()
     assert "Protocol star@2026.3 is now active." in page
     assert active_protocol(world.program)[0] == good
+
+
+def test_the_protocol_page_shows_the_active_rules_in_order(world) -> None:
+    client = Client()
+    client.force_login(world.alice)
+    page = client.get(reverse("intake:protocol")).content.decode()
+    assert "Version <code>mixed@2026.1</code>" in page
+    assert "Service hours: 07:00 to 23:00" in page
+    assert page.index("medical-first") < page.index("behavioral-health")
+    ProtocolVersion.objects.filter(program=world.program).update(status="retired")
+    page = client.get(reverse("intake:protocol")).content.decode()
+    assert "no active dispatch protocol" in page
+    evaluator = Client()
+    evaluator.force_login(world.eve)
+    assert evaluator.get(reverse("intake:protocol")).status_code == 403
