@@ -509,18 +509,7 @@ def generate_history(
         rows.calls.append(call)
         # The same facts and protocol as a call entered by hand (intake.services.call_triage).
         decision = rules.decide(call_facts(call))
-        rows.triage.append(
-            TriageDecision(
-                call=call,
-                response_type=decision.response_type,
-                priority=decision.priority,
-                eligible=decision.eligible,
-                outside_service_hours=decision.outside_service_hours,
-                rule=decision.rule,
-                explanation=decision.explanation,
-                protocol_version=version.label,
-            )
-        )
+        rows.triage.append(TriageDecision(call=call, **decision.fields(version.label)))
         call.closed_at = received + timedelta(minutes=30)
         if not decision.eligible:
             continue

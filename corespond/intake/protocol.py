@@ -68,6 +68,18 @@ class Decision:
     explanation: str
     outside_service_hours: bool = False
 
+    def fields(self, protocol_version: str) -> dict[str, Any]:
+        """The decision as TriageDecision's fields (and the CLI's JSON keys)."""
+        return {
+            "response_type": self.response_type,
+            "priority": self.priority,
+            "eligible": self.eligible,
+            "outside_service_hours": self.outside_service_hours,
+            "rule": self.rule,
+            "explanation": self.explanation,
+            "protocol_version": protocol_version,
+        }
+
 
 @dataclass(frozen=True)
 class Facts:

@@ -56,18 +56,7 @@ def call_triage(*, call: Call) -> TriageDecision:
     decision = protocol.decide(call_facts(call))
     triage, _ = system(
         TriageDecision.objects.all(), reason="triage protocol", action=Action.CHANGE
-    ).update_or_create(
-        call=call,
-        defaults={
-            "response_type": decision.response_type,
-            "priority": decision.priority,
-            "eligible": decision.eligible,
-            "outside_service_hours": decision.outside_service_hours,
-            "rule": decision.rule,
-            "explanation": decision.explanation,
-            "protocol_version": version.label,
-        },
-    )
+    ).update_or_create(call=call, defaults=decision.fields(version.label))
     return triage
 
 

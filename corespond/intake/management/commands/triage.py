@@ -48,15 +48,7 @@ class Command(BaseCommand):
                 errors += 1
                 out["error"] = str(exc)
             else:
-                out.update(
-                    response_type=decision.response_type,
-                    priority=decision.priority,
-                    eligible=decision.eligible,
-                    outside_service_hours=decision.outside_service_hours,
-                    rule=decision.rule,
-                    explanation=decision.explanation,
-                    protocol_version=p.label,
-                )
+                out.update(decision.fields(p.label))
             self.stdout.write(json.dumps(out))
         if errors:
             self.stderr.write(f"{errors} line(s) could not be triaged; see their error fields.")
