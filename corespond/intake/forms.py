@@ -64,4 +64,7 @@ class CallForm(forms.Form):
 
 
 class CloseUnservedForm(forms.Form):
-    reason = forms.ChoiceField(choices=UnservedReason.choices, label="Why no team went")
+    # No reason is pre-selected: the dispatcher must choose one (the metric counts them).
+    reason = forms.ChoiceField(
+        choices=[("", "Choose a reason"), *UnservedReason.choices], label="Why no team went"
+    )

@@ -112,3 +112,46 @@ def test_a_new_call_reaches_an_open_board_without_reload(world, page_factory, li
     call = make_call(world, address="5 Laurel Ln")  # entered elsewhere, by another dispatcher
     alice.get_by_text("5 Laurel Ln").wait_for(timeout=5000)
     assert call.reference in alice.inner_text("#board")
+
+
+def test_a_dispatcher_runs_a_shift_on_the_board(world, page_factory, live_server) -> None:
+    """Calls arrive while the board is open; the dispatcher assigns the recommended team,
+    overrides the recommendation with a reason, and closes a call nobody can take."""
+    from tests.journey import make_call
+
+    url = live_server.url
+    alice = page_factory("alice", PASSWORD)
+    alice.goto(f"{url}/dispatch/")
+    alice.wait_for_function("document.getElementById('live-status').textContent.startsWith('Live')")
+    first = make_call(world, address="1 First Ave", minutes_ago=3)
+    second = make_call(world, address="2 Second Ave", minutes_ago=2)
+    third = make_call(world, address="3 Third Ave", minutes_ago=1)
+    for address in ("1 First Ave", "2 Second Ave", "3 Third Ave"):
+        alice.get_by_text(address).wait_for(timeout=5000)
+
+    # First call: the recommended co-response team.
+    alice.get_by_role("link", name=first.reference).click()
+    assert "recommended" in alice.locator("label", has_text="CR-1").inner_text()
+    alice.get_by_role("button", name="Assign").click()
+    assert "CR-1 assigned." in alice.inner_text("main")
+
+    # Second call: CR-1 is busy, so nothing fits; the medic team goes without an override.
+    alice.get_by_role("link", name=second.reference).click()
+    assert "does not fit the decision" in alice.inner_text("main")
+    alice.get_by_label(re.compile("CM-1")).check()
+    alice.get_by_role("button", name="Assign").click()
+    assert "CM-1 assigned." in alice.inner_text("main")
+
+    # Third call: no team free; closing it needs a reason.
+    alice.get_by_role("link", name=third.reference).click()
+    assert "No team is free right now." in alice.inner_text("main")
+    alice.get_by_role("button", name="Close without a team").click()
+    # The browser will not send the form without a reason (and the server would refuse it).
+    assert alice.get_by_label("Why no team went").evaluate("el => el.validity.valueMissing")
+    assert alice.url.endswith(f"/calls/{third.pk}/")
+    alice.get_by_label("Why no team went").select_option("no_team_free")
+    alice.get_by_role("button", name="Close without a team").click()
+    assert "the reason is recorded" in alice.inner_text("main")
+    assert "No calls waiting." in alice.inner_text("#board")
+    teams = alice.inner_text("#board")
+    assert teams.count("Dispatched") == 2
