@@ -26,22 +26,37 @@ STREAM_SECONDS = 120.0
 RETRY_MS = 1000
 
 
-def _event(token: str) -> str:
-    return f"event: board\ndata: {token}\n\n"
+class _Ticks:
+    """What to send after each check: an event when the version moved, a comment now and
+    then so proxies keep the line open, otherwise nothing. Shared by both stream kinds."""
+
+    def __init__(self, seconds: float) -> None:
+        self.last: str | None = None
+        self.quiet_since = time.monotonic()
+        self.end = self.quiet_since + seconds
+
+    def running(self) -> bool:
+        return time.monotonic() < self.end
+
+    def after(self, token: str) -> str | None:
+        now = time.monotonic()
+        if token != self.last:
+            self.last, self.quiet_since = token, now
+            return f"event: board\ndata: {token}\n\n"
+        if now - self.quiet_since > KEEPALIVE_SECONDS:
+            self.quiet_since = now
+            return ": still here\n\n"
+        return None
 
 
 def stream_sync(version: Callable[[], str], *, seconds: float = STREAM_SECONDS) -> Iterator[str]:
     """For WSGI servers (and the test server): a blocking generator."""
     yield f"retry: {RETRY_MS}\n\n"
-    last, quiet_since, end = None, time.monotonic(), time.monotonic() + seconds
-    while time.monotonic() < end:
-        token = version()
-        if token != last:
-            yield _event(token)
-            last, quiet_since = token, time.monotonic()
-        elif time.monotonic() - quiet_since > KEEPALIVE_SECONDS:
-            yield ": still here\n\n"
-            quiet_since = time.monotonic()
+    ticks = _Ticks(seconds)
+    while ticks.running():
+        message = ticks.after(version())
+        if message:
+            yield message
         time.sleep(CHECK_SECONDS)
 
 
@@ -51,13 +66,9 @@ async def stream_async(
     """For ASGI (uvicorn): the same stream without holding a worker thread while it waits."""
     check = sync_to_async(version)
     yield f"retry: {RETRY_MS}\n\n"
-    last, quiet_since, end = None, time.monotonic(), time.monotonic() + seconds
-    while time.monotonic() < end:
-        token = await check()
-        if token != last:
-            yield _event(token)
-            last, quiet_since = token, time.monotonic()
-        elif time.monotonic() - quiet_since > KEEPALIVE_SECONDS:
-            yield ": still here\n\n"
-            quiet_since = time.monotonic()
+    ticks = _Ticks(seconds)
+    while ticks.running():
+        message = ticks.after(await check())
+        if message:
+            yield message
         await asyncio.sleep(CHECK_SECONDS)
