@@ -52,19 +52,6 @@ class ResponseType(models.TextChoices):
     POLICE_THEN_TEAM = "police_then_team", "Police secure the scene, team joins"
 
 
-# Response types a corespond team answers (the others are handled elsewhere).
-TEAM_RESPONSE_TYPES = frozenset(
-    {
-        ResponseType.CO_RESPONSE,
-        ResponseType.CLINICIAN_MEDIC,
-        ResponseType.THREE_PERSON,
-        ResponseType.SPECIALIZED_YOUTH,
-        ResponseType.SPECIALIZED_VETERAN,
-        ResponseType.POLICE_THEN_TEAM,
-    }
-)
-
-
 class UnitStatus(models.TextChoices):
     AVAILABLE = "available", "Available"
     DISPATCHED = "dispatched", "Dispatched"

@@ -675,17 +675,19 @@ def _write(
     TriageDecision.objects.bulk_create(rows.triage, batch_size=BATCH)
     # bulk_create fills each call_id / assignment_id from the objects saved just before.
     Assignment.objects.bulk_create(rows.assignments, batch_size=BATCH)
-    encounters = rows.encounters
-    Encounter.objects.bulk_create(encounters, batch_size=BATCH)
+    Encounter.objects.bulk_create(rows.encounters, batch_size=BATCH)
     Person.objects.bulk_create(rows.people, batch_size=BATCH)
     EncounterPerson.objects.bulk_create(
-        [EncounterPerson(encounter=encounters[e], person=rows.people[p]) for e, p in rows.links],
+        [
+            EncounterPerson(encounter=rows.encounters[e], person=rows.people[p])
+            for e, p in rows.links
+        ],
         batch_size=BATCH,
     )
     report.add("calls", len(rows.calls))
-    report.add("encounters", len(encounters))
+    report.add("encounters", len(rows.encounters))
     report.add("people", len(rows.people))
-    _write_care(rows, encounters, rng, program, resources, end, report)
+    _write_care(rows, rng, program, resources, end, report)
     audit_event(user="demo loader", action=Action.CHANGE, model=Call, ids=[], purpose="demo data")
 
 
@@ -734,7 +736,6 @@ REFERRAL_STATUS_WEIGHTS = {
 
 def _write_care(
     rows: _Rows,
-    encounters: list[Encounter],
     rng: random.Random,
     program: Program,
     resources: list[Resource],
@@ -748,7 +749,7 @@ def _write_care(
     history: list[tuple[int, ReferralStatusChange]] = []
     statuses = list(CLOSING_PATHS)
     for n, (e_row, p_row) in enumerate(rows.links):
-        encounter, person = encounters[e_row], rows.people[p_row]
+        encounter, person = rows.encounters[e_row], rows.people[p_row]
         created = encounter.cleared_at or encounter.dispatched_at or encounter.received_at
         assert created is not None
         if encounter.disposition in FOLLOWUP_DISPOSITIONS:

@@ -304,6 +304,13 @@ class Protocol:
     def label(self) -> str:
         return f"{self.slug}@{self.version}"
 
+    def hours_text(self, separator: str = "-") -> str:
+        """The service hours as people write them: "24/7" or "07:00-23:00"."""
+        if self.service_hours is None:
+            return "24/7"
+        (h1, m1), (h2, m2) = (divmod(m, 60) for m in self.service_hours)
+        return f"{h1:02d}:{m1:02d}{separator}{h2:02d}:{m2:02d}"
+
     def normalise(self, facts: Facts) -> Facts:
         """Map a local CAD call type onto its APCO code, keeping the local one beside it."""
         if facts.call_type is None or facts.call_type in CallType.values:

@@ -134,17 +134,12 @@ def protocol_page(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             entries.append({"program": program, "protocol": None, "problem": exc.messages[0]})
             continue
-        hours = rules.service_hours
         entries.append(
             {
                 "program": program,
                 "version": version,
                 "protocol": rules,
-                "hours": "24/7"
-                if hours is None
-                else "{:02d}:{:02d} to {:02d}:{:02d}".format(
-                    *divmod(hours[0], 60), *divmod(hours[1], 60)
-                ),
+                "hours": rules.hours_text(" to "),
             }
         )
     return render(request, "intake/protocol.html", {"protocols": entries})

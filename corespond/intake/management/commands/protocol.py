@@ -33,14 +33,7 @@ class Command(BaseCommand):
         except protocol.ProtocolError as exc:
             raise CommandError(str(exc)) from exc
         if options["action"] == "show":
-            hours = (
-                "24/7"
-                if p.service_hours is None
-                else "{:02d}:{:02d}-{:02d}:{:02d}".format(
-                    *divmod(p.service_hours[0], 60), *divmod(p.service_hours[1], 60)
-                )
-            )
-            self.stdout.write(f"{p.name} ({p.label}), service hours {hours}")
+            self.stdout.write(f"{p.name} ({p.label}), service hours {p.hours_text()}")
             for n, rule in enumerate(p.rules, 1):
                 eligible = "eligible" if rule.eligible else "not eligible"
                 self.stdout.write(
