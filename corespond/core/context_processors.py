@@ -12,6 +12,7 @@ from corespond.core.roles import (
     DISPATCH_ROLES,
     ENCOUNTER_ROLES,
     OUTCOME_ROLES,
+    PROTOCOL_ROLES,
     has_role,
 )
 
@@ -28,6 +29,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         ]
     if has_role(user, DISPATCH_ROLES | ENCOUNTER_ROLES | CARE_ROLES):
         links.append(("Calls", reverse("intake:call_list")))
+    if has_role(user, DISPATCH_ROLES | ENCOUNTER_ROLES | CARE_ROLES | PROTOCOL_ROLES):
+        links.append(("Protocol", reverse("intake:protocol")))
     if has_role(user, ENCOUNTER_ROLES):
         links.append(("My assignment", reverse("field:mine")))
     if has_role(user, CARE_ROLES):

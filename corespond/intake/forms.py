@@ -68,3 +68,17 @@ class CloseUnservedForm(forms.Form):
     reason = forms.ChoiceField(
         choices=[("", "Choose a reason"), *UnservedReason.choices], label="Why no team went"
     )
+
+
+class ProtocolSourceForm(forms.Form):
+    source = forms.CharField(
+        label="Protocol (TOML)",
+        strip=False,
+        widget=forms.Textarea(
+            attrs={"rows": 28, "spellcheck": "false", "class": "code", "autocomplete": "off"}
+        ),
+        help_text=(
+            'Rules are tried in order; the first that holds decides. Change version = "..." '
+            "at the top for a new version. docs/protocols.md describes every key."
+        ),
+    )

@@ -6,6 +6,7 @@ cached by its text, so triage does not parse on every call.
 
 from __future__ import annotations
 
+import difflib
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -15,8 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from corespond.core.models import Program
-from corespond.core.roles import require_role
-from corespond.core.vocab import Role
+from corespond.core.roles import PROTOCOL_ROLES, require_role
 from corespond.intake import protocol
 from corespond.intake.models import ProtocolVersion
 
@@ -26,7 +26,6 @@ ERR_NO_PROTOCOL = (
 )
 ERR_EXAMPLES_FAIL = "Activation refused: {failed} of {total} examples fail. {details}"
 ERR_NOT_DRAFT = "Only a draft can be activated; this version is {status}."
-PROTOCOL_ROLES = frozenset({Role.PROGRAM_MANAGER, Role.SUPERVISOR, Role.AGENCY_ADMIN})
 
 
 @lru_cache(maxsize=64)
@@ -45,16 +44,86 @@ def active_protocol(program: Program) -> tuple[ProtocolVersion, protocol.Protoco
     return version, parsed(version)
 
 
-def protocol_draft_create(*, program: Program, source: str) -> ProtocolVersion:
-    """Store a new draft after checking that it parses; its examples run on activation."""
+ERR_DRAFT_ONLY = "Only a draft can be edited; {label} is {status} and decisions point at it."
+ERR_DUPLICATE = '{program} already has {label}; give the draft a new version = "..." at the top.'
+
+
+def _parse_draft(source: str) -> protocol.Protocol:
     try:
-        p = protocol.parse(source, source="draft")
+        return protocol.parse(source, source="draft")
     except protocol.ProtocolError as exc:
         raise ValidationError({"source": str(exc)}) from exc
+
+
+def _check_unique(program: Program, p: protocol.Protocol, exclude: int | None = None) -> None:
+    others = program.protocols.filter(slug=p.slug, version=p.version)
+    if exclude is not None:
+        others = others.exclude(pk=exclude)
+    if others.exists():
+        raise ValidationError(
+            {"source": ERR_DUPLICATE.format(program=program, label=f"{p.slug}@{p.version}")}
+        )
+
+
+def changes_from_active(version: ProtocolVersion) -> tuple[ProtocolVersion | None, str]:
+    """The program's active version and, for a draft, a unified diff from it to the draft."""
+    active = version.program.protocols.filter(status=ProtocolVersion.Status.ACTIVE).first()
+    if active is None or version.status != ProtocolVersion.Status.DRAFT:
+        return active, ""
+    lines = difflib.unified_diff(
+        active.source.splitlines(),
+        version.source.splitlines(),
+        fromfile=active.label,
+        tofile=version.label,
+        lineterm="",
+    )
+    return active, "\n".join(lines)
+
+
+def protocol_draft_create(
+    *, program: Program, source: str, actor: Any | None = None
+) -> ProtocolVersion:
+    """Store a new draft after checking that it parses; its examples run on activation.
+
+    ``actor`` is None only for set-up (the demo loader and template installation).
+    """
+    if actor is not None:
+        require_role(actor, PROTOCOL_ROLES, program_id=program.pk)
+    p = _parse_draft(source)
+    _check_unique(program, p)
     version = ProtocolVersion(program=program, slug=p.slug, version=p.version, source=source)
     version.full_clean()
     version.save()
     return version
+
+
+@transaction.atomic
+def protocol_draft_update(*, actor: Any, version_id: int, source: str) -> ProtocolVersion:
+    """Replace a draft's text. Active and retired versions are history and stay as they are."""
+    version = ProtocolVersion.objects.select_for_update().get(pk=version_id)
+    require_role(actor, PROTOCOL_ROLES, program_id=version.program_id)
+    if version.status != ProtocolVersion.Status.DRAFT:
+        raise ValidationError(
+            ERR_DRAFT_ONLY.format(label=version.label, status=version.get_status_display())
+        )
+    p = _parse_draft(source)
+    _check_unique(version.program, p, exclude=version.pk)
+    version.slug, version.version, version.source = p.slug, p.version, source
+    version.full_clean()
+    version.save(update_fields=["slug", "version", "source"])
+    return version
+
+
+@transaction.atomic
+def protocol_draft_delete(*, actor: Any, version_id: int) -> None:
+    """Discard a draft that will not be used; nothing points at a draft."""
+    version = ProtocolVersion.objects.select_for_update().get(pk=version_id)
+    require_role(actor, PROTOCOL_ROLES, program_id=version.program_id)
+    if version.status != ProtocolVersion.Status.DRAFT:
+        raise ValidationError(
+            ERR_DRAFT_ONLY.format(label=version.label, status=version.get_status_display())
+        )
+    version.delete()
 
 
 @transaction.atomic
