@@ -170,6 +170,9 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 DEFAULT_PROGRAM_TIMEZONE = env("CORESPOND_DEFAULT_TIMEZONE", "America/Los_Angeles")
+# How often `corespond serve` brings teams on and off shift by their roster (0: never; then
+# run `corespond shifts --watch` or a timer yourself).
+SHIFT_TICK_SECONDS = envint("CORESPOND_SHIFT_TICK_SECONDS", 30)
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"

@@ -25,6 +25,9 @@ class Team(models.Model):
     status_changed_at = models.DateTimeField(null=True, blank=True)
     last_latitude = models.FloatField(null=True, blank=True)
     last_longitude = models.FloatField(null=True, blank=True)
+    position_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the last-known position was reported."
+    )
 
     class Meta:
         ordering = ["call_sign"]

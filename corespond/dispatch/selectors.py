@@ -32,7 +32,7 @@ def open_assignment_for_member(*, user: Any) -> Assignment | None:
 
 def board_version(*, user: Any) -> str:
     """A short token that changes whenever the board a user sees would change: a call starts or
-    stops waiting, or a team's status changes. The live board re-renders when it changes."""
+    stops waiting, or a team's status or position changes. The live board re-renders then."""
     from django.db.models import Count, Max
 
     from corespond.intake.models import Call
@@ -40,6 +40,8 @@ def board_version(*, user: Any) -> str:
     waiting = restrict(Call.objects.filter(status=Call.Status.WAITING), user).aggregate(
         n=Count("id"), last=Max("id")
     )
-    teams = teams_for(user=user).aggregate(changed=Max("status_changed_at"), n=Count("id"))
-    changed = teams["changed"].isoformat() if teams["changed"] else "-"
-    return f"{waiting['n']}.{waiting['last'] or 0}.{teams['n']}.{changed}"
+    teams = teams_for(user=user).aggregate(
+        changed=Max("status_changed_at"), moved=Max("position_at"), n=Count("id")
+    )
+    changed, moved = (teams[key].isoformat() if teams[key] else "-" for key in ("changed", "moved"))
+    return f"{waiting['n']}.{waiting['last'] or 0}.{teams['n']}.{changed}.{moved}"

@@ -1,7 +1,9 @@
-"""Writes for dispatch: assign a team to a call, change a team's status."""
+"""Writes for dispatch: assign a team to a call, change a team's status, apply the roster."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -11,7 +13,7 @@ from django.utils import timezone
 from corespond.core.access import Action, restrict
 from corespond.core.roles import DISPATCH_ROLES, require_role
 from corespond.core.vocab import UnitStatus
-from corespond.dispatch.models import Assignment, Team
+from corespond.dispatch.models import Assignment, Shift, Team
 from corespond.dispatch.recommend import options_for, recommended
 from corespond.field.models import Encounter
 from corespond.intake.models import Call
@@ -106,3 +108,63 @@ def team_status_set(*, actor: Any, team_id: int, status: str) -> Team:
     team.status_changed_at = timezone.now()
     team.save(update_fields=["status", "status_changed_at"])
     return team
+
+
+def status_when_free(team: Team, now: datetime) -> str:
+    """The status a team returns to when it clears a call: available during a shift, off shift
+    once its last shift has ended. A team with no shifts on record is run by hand and stays
+    available (overtime belongs in a shift of its own)."""
+    shifts = Shift.objects.filter(team=team)
+    if shifts.filter(starts_at__lte=now, ends_at__gt=now).exists():
+        return UnitStatus.AVAILABLE
+    if shifts.filter(ends_at__lte=now).exists():
+        return UnitStatus.OFF_SHIFT
+    return UnitStatus.AVAILABLE
+
+
+@dataclass(frozen=True)
+class ShiftChange:
+    team: Team
+    old: str
+    new: str
+
+
+def shifts_apply(*, now: datetime | None = None) -> list[ShiftChange]:
+    """Bring teams on and off shift by their rostered shifts.
+
+    Only at a shift boundary the team has not seen yet: a status set by hand after a shift
+    began or ended (a team sent home sick, a team kept on for overtime) is left alone until
+    the next boundary. Busy teams (dispatched, en route, on scene, transporting) are never
+    touched here; they go off shift when they clear the call (``status_when_free``).
+    Idempotent and safe to run from several processes at once: each team row is locked.
+    """
+    now = now or timezone.now()
+    changes: list[ShiftChange] = []
+    candidates = Team.objects.filter(
+        status__in=[UnitStatus.AVAILABLE, UnitStatus.OFF_SHIFT], shifts__isnull=False
+    ).distinct()
+    for team_id in candidates.values_list("pk", flat=True):
+        with transaction.atomic():
+            team = Team.objects.select_for_update().get(pk=team_id)
+            new = _rostered_status(team, now)
+            if new is None or new == team.status:
+                continue
+            changes.append(ShiftChange(team, team.status, new))
+            team.status, team.status_changed_at = new, now
+            team.save(update_fields=["status", "status_changed_at"])
+    return changes
+
+
+def _rostered_status(team: Team, now: datetime) -> str | None:
+    """The status the roster asks for now, or None where a later hand-set status stands."""
+    since = team.status_changed_at
+    current = Shift.objects.filter(team=team, starts_at__lte=now, ends_at__gt=now).first()
+    if current is not None:
+        if team.status == UnitStatus.OFF_SHIFT and (since is None or since < current.starts_at):
+            return UnitStatus.AVAILABLE
+        return None
+    ended = Shift.objects.filter(team=team, ends_at__lte=now).order_by("-ends_at").first()
+    shift_ended_since = ended is not None and (since is None or since < ended.ends_at)
+    if team.status == UnitStatus.AVAILABLE and shift_ended_since:
+        return UnitStatus.OFF_SHIFT
+    return None

@@ -23,6 +23,19 @@ TIMESTAMP_FIELDS = (
     "cleared_at",
 )
 
+# Every stamp a team can tap, in order: the six standard ones plus the two transport stamps
+# (the "transporting" and "at destination" unit statuses), which no standard interval uses.
+STAMP_ORDER = (
+    "received_at",
+    "dispatched_at",
+    "en_route_at",
+    "arrived_at",
+    "engaged_at",
+    "transport_started_at",
+    "destination_arrived_at",
+    "cleared_at",
+)
+
 # Derived intervals (spec/vocabularies.md): name -> (start field, end field).
 INTERVALS = {
     "queue": ("received_at", "dispatched_at"),
@@ -47,6 +60,8 @@ class Encounter(GatedModel):
     en_route_at = models.DateTimeField(null=True, blank=True)
     arrived_at = models.DateTimeField(null=True, blank=True)
     engaged_at = models.DateTimeField(null=True, blank=True)
+    transport_started_at = models.DateTimeField(null=True, blank=True)
+    destination_arrived_at = models.DateTimeField(null=True, blank=True)
     cleared_at = models.DateTimeField(null=True, blank=True)
     contact_outcome = models.CharField(
         max_length=32, choices=ContactOutcome.choices, default=ContactOutcome.UNKNOWN

@@ -15,7 +15,8 @@ from corespond.core.access import Action, audit_event, restrict
 from corespond.core.roles import ENCOUNTER_ROLES, require_role
 from corespond.core.vocab import ContactOutcome, UnitStatus
 from corespond.dispatch.models import Assignment, Team
-from corespond.field.models import TIMESTAMP_FIELDS, Encounter, EncounterPerson
+from corespond.dispatch.services import status_when_free
+from corespond.field.models import STAMP_ORDER, Encounter, EncounterPerson
 from corespond.intake.models import Call
 from corespond.people.models import Person
 
@@ -25,10 +26,12 @@ STAMP_STATUS = {
     "en_route_at": UnitStatus.EN_ROUTE,
     "arrived_at": UnitStatus.ON_SCENE,
     "engaged_at": UnitStatus.ON_SCENE,
+    "transport_started_at": UnitStatus.TRANSPORTING,
+    "destination_arrived_at": UnitStatus.AT_DESTINATION,
     "cleared_at": UnitStatus.AVAILABLE,
 }
 # What the team may correct by hand. Received and dispatched belong to intake and dispatch.
-TEAM_TIMESTAMP_FIELDS = ("en_route_at", "arrived_at", "engaged_at", "cleared_at")
+TEAM_TIMESTAMP_FIELDS = tuple(STAMP_STATUS)
 RECORD_FIELDS = frozenset(
     {
         "contact_outcome",
@@ -51,6 +54,7 @@ ERR_ALREADY_COMPLETE = "This encounter is already complete; it can no longer be 
 ERR_NAME_REQUIRED = "An engaged encounter needs the person's given name."
 ERR_FIELDS = "Fields not allowed here: {fields}"
 ERR_FUTURE_STAMP = "{stamp} cannot be in the future."
+ERR_POSITION = "The position must be a latitude from -90 to 90 and a longitude from -180 to 180."
 
 
 def _encounter_for_change(actor: Any, encounter_id: int) -> Encounter:
@@ -73,7 +77,7 @@ def _label(field: str) -> str:
 
 def check_timestamp_order(values: dict[str, Any]) -> None:
     """Refuse stamps that go backwards: negative intervals are data-quality errors."""
-    present = [(f, values[f]) for f in TIMESTAMP_FIELDS if values.get(f)]
+    present = [(f, values[f]) for f in STAMP_ORDER if values.get(f)]
     for (earlier, earlier_at), (later, later_at) in pairwise(present):
         if later_at < earlier_at:
             raise ValidationError(
@@ -87,12 +91,19 @@ def check_timestamp_order(values: dict[str, Any]) -> None:
 
 
 def _stamps(encounter: Encounter) -> dict[str, Any]:
-    return {f: getattr(encounter, f) for f in TIMESTAMP_FIELDS}
+    return {f: getattr(encounter, f) for f in STAMP_ORDER}
 
 
-def _set_team_status(actor: Any, encounter: Encounter, status: str, now: datetime) -> None:
-    """Move the team's live status, but only while this encounter's assignment is still the
-    team's open one: once cleared, the team may already be on its next call."""
+def _set_team_status(
+    actor: Any,
+    encounter: Encounter,
+    status: str,
+    now: datetime,
+    position: tuple[float, float] | None = None,
+) -> None:
+    """Move the team's live status (and last-known position), but only while this encounter's
+    assignment is still the team's open one: once cleared, the team may already be on its
+    next call. Clearing returns the team to what its roster says (available, or off shift)."""
     if encounter.assignment_id is None or encounter.team_id is None:
         return
     still_open = restrict(
@@ -100,18 +111,56 @@ def _set_team_status(actor: Any, encounter: Encounter, status: str, now: datetim
     ).exists()
     if not still_open:
         return
-    Team.objects.filter(pk=encounter.team_id).update(status=status, status_changed_at=now)
+    team = Team.objects.select_for_update().get(pk=encounter.team_id)
+    team.status = status_when_free(team, now) if status == UnitStatus.AVAILABLE else status
+    team.status_changed_at = now
+    if position is not None:
+        team.last_latitude, team.last_longitude = position
+        team.position_at = now
+    team.save(
+        update_fields=[
+            "status",
+            "status_changed_at",
+            "last_latitude",
+            "last_longitude",
+            "position_at",
+        ]
+    )
     if status == UnitStatus.AVAILABLE:
         restrict(
             Assignment.objects.filter(pk=encounter.assignment_id), actor, action=Action.CHANGE
         ).update(cleared_at=now)
 
 
+def _checked_position(position: tuple[Any, Any] | None) -> tuple[float, float] | None:
+    if position is None:
+        return None
+    try:
+        lat, lon = float(position[0]), float(position[1])
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(ERR_POSITION) from exc
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise ValidationError(ERR_POSITION)
+    return lat, lon
+
+
 @transaction.atomic
-def encounter_stamp(*, actor: Any, encounter_id: int, stamp: str) -> Encounter:
-    """Set one time stamp to now (first tap wins) and move the team's status with it."""
+def encounter_stamp(
+    *,
+    actor: Any,
+    encounter_id: int,
+    stamp: str,
+    position: tuple[Any, Any] | None = None,
+) -> Encounter:
+    """Set one time stamp to now (first tap wins) and move the team's status with it.
+
+    ``position`` is where the phone says the team is, when the responder allowed location
+    sharing. Without it, arriving on scene puts the team at the call's location, which is
+    where it is, so the board and the next recommendation see the team move.
+    """
     if stamp not in STAMP_STATUS:
         raise ValidationError(ERR_UNKNOWN_STAMP.format(stamp=stamp))
+    where = _checked_position(position)
     encounter = _encounter_for_change(actor, encounter_id)
     if getattr(encounter, stamp) is not None:
         # A second tap (the partner's phone, a double tap) changes nothing, status included:
@@ -122,7 +171,10 @@ def encounter_stamp(*, actor: Any, encounter_id: int, stamp: str) -> Encounter:
     check_timestamp_order(_stamps(encounter))
     encounter.recorded_by = actor
     encounter.save(update_fields=[stamp, "recorded_by", "updated_at"])
-    _set_team_status(actor, encounter, STAMP_STATUS[stamp], now)
+    call = encounter.call
+    if where is None and stamp == "arrived_at" and call.latitude is not None:
+        where = (call.latitude, call.longitude)  # type: ignore[assignment]
+    _set_team_status(actor, encounter, STAMP_STATUS[stamp], now, where)
     return encounter
 
 

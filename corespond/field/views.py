@@ -20,6 +20,8 @@ STAMP_LABELS = [
     ("en_route_at", "En route"),
     ("arrived_at", "Arrived"),
     ("engaged_at", "Engaged"),
+    ("transport_started_at", "Transporting"),
+    ("destination_arrived_at", "At destination"),
     ("cleared_at", "Cleared"),
 ]
 
@@ -103,9 +105,14 @@ def encounter(request: HttpRequest, encounter_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def stamp(request: HttpRequest, encounter_id: int) -> HttpResponse:
+    # The page's script adds the phone's position when the responder chose to share it.
+    lat, lon = request.POST.get("latitude", ""), request.POST.get("longitude", "")
     try:
         services.encounter_stamp(
-            actor=request.user, encounter_id=encounter_id, stamp=request.POST.get("stamp", "")
+            actor=request.user,
+            encounter_id=encounter_id,
+            stamp=request.POST.get("stamp", ""),
+            position=(lat, lon) if lat and lon else None,
         )
     except Encounter.DoesNotExist as exc:
         raise Http404 from exc

@@ -58,8 +58,11 @@ def page_factory(browser: Any, live_server: Any) -> Iterator[Any]:
     """Open a signed-in page for a persona, at a given viewport."""
     contexts = []
 
-    def open_page(username: str, password: str, *, width: int = 1280, height: int = 800) -> Any:
-        context = browser.new_context(viewport={"width": width, "height": height})
+    def open_page(
+        username: str, password: str, *, width: int = 1280, height: int = 800, **options: Any
+    ) -> Any:
+        # ``options`` go to the browser context (a phone's geolocation and permissions).
+        context = browser.new_context(viewport={"width": width, "height": height}, **options)
         context.set_default_timeout(15000)
         contexts.append(context)
         page = context.new_page()

@@ -155,3 +155,37 @@ def test_a_dispatcher_runs_a_shift_on_the_board(world, page_factory, live_server
     assert "No calls waiting." in alice.inner_text("#board")
     teams = alice.inner_text("#board")
     assert teams.count("Dispatched") == 2
+
+
+def test_a_phone_that_shares_its_location_moves_the_team_on_the_board(
+    world, page_factory, live_server
+) -> None:
+    from corespond.dispatch.models import Team
+    from corespond.dispatch.services import unit_assign
+    from tests.journey import make_call
+
+    url = live_server.url
+    call = make_call(world, address="8 Cedar Way")
+    unit_assign(actor=world.alice, call_id=call.pk, team_id=world.team.pk)
+    alice = page_factory("alice", PASSWORD)
+    alice.goto(f"{url}/dispatch/")
+    alice.wait_for_function("document.getElementById('live-status').textContent.startsWith('Live')")
+
+    phone = page_factory(
+        "oscar",
+        PASSWORD,
+        width=375,
+        height=812,
+        geolocation={"latitude": 44.0521, "longitude": -123.0868},
+        permissions=["geolocation"],
+    )
+    phone.goto(f"{url}/field/")
+    phone.get_by_label("Share this phone's location with dispatch").check()
+    phone.get_by_role("button", name="En route now").click()
+    phone.get_by_role("button", name=re.compile(r"^En route \d\d:\d\d")).wait_for()
+    team = Team.objects.get(pk=world.team.pk)
+    assert (team.last_latitude, team.last_longitude) == (44.0521, -123.0868)
+    # The choice is remembered on the phone, and the board follows without a reload.
+    phone.reload()
+    assert phone.get_by_label("Share this phone's location with dispatch").is_checked()
+    alice.locator("[data-team='CR-1']", has_text="En route").wait_for(timeout=5000)

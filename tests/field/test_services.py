@@ -185,3 +185,59 @@ def test_officer_of_another_program_cannot_touch_the_encounter(world, encounter)
     fred = UserFactory(username="fred", roles=[(world.far_county, "officer")])
     with pytest.raises(Encounter.DoesNotExist):
         services.encounter_update(actor=fred, encounter_id=encounter.pk, contact_outcome="engaged")
+
+
+def _team(world) -> Team:
+    return Team.objects.get(pk=world.team.pk)
+
+
+def test_transport_stamps_move_the_team_through_transporting_and_at_destination(
+    world, encounter
+) -> None:
+    for stamp in ("en_route_at", "arrived_at", "engaged_at"):
+        services.encounter_stamp(actor=world.oscar, encounter_id=encounter.pk, stamp=stamp)
+    services.encounter_stamp(
+        actor=world.oscar, encounter_id=encounter.pk, stamp="transport_started_at"
+    )
+    assert _team(world).status == UnitStatus.TRANSPORTING
+    services.encounter_stamp(
+        actor=world.oscar, encounter_id=encounter.pk, stamp="destination_arrived_at"
+    )
+    assert _team(world).status == UnitStatus.AT_DESTINATION
+    encounter.refresh_from_db()
+    assert encounter.transport_started_at <= encounter.destination_arrived_at
+    # A corrected transport time before engagement is refused like any other.
+    with pytest.raises(ValidationError, match=r"transport started .* is before engaged"):
+        services.encounter_update(
+            actor=world.clara,
+            encounter_id=encounter.pk,
+            transport_started_at=encounter.arrived_at - timedelta(minutes=5),
+        )
+
+
+def test_arrival_puts_the_team_at_the_call_and_a_shared_position_is_used(world) -> None:
+    call = make_call(world, latitude=44.05, longitude=-123.09)
+    assignment = unit_assign(actor=world.alice, call_id=call.pk, team_id=world.team.pk)
+    enc = encounter_of(assignment)
+    services.encounter_stamp(
+        actor=world.oscar, encounter_id=enc.pk, stamp="en_route_at", position=("44.1", "-123.2")
+    )
+    team = _team(world)
+    assert (team.last_latitude, team.last_longitude) == (44.1, -123.2)
+    assert team.position_at is not None
+    services.encounter_stamp(actor=world.oscar, encounter_id=enc.pk, stamp="arrived_at")
+    team = _team(world)
+    assert (team.last_latitude, team.last_longitude) == (44.05, -123.09)
+
+
+@pytest.mark.parametrize("position", [("91", "0"), ("0", "-181"), ("north", "1")])
+def test_an_impossible_position_is_refused_and_nothing_is_stamped(
+    world, encounter, position
+) -> None:
+    with pytest.raises(ValidationError, match="latitude from -90 to 90"):
+        services.encounter_stamp(
+            actor=world.oscar, encounter_id=encounter.pk, stamp="en_route_at", position=position
+        )
+    encounter.refresh_from_db()
+    assert encounter.en_route_at is None
+    assert _team(world).status == UnitStatus.DISPATCHED

@@ -34,6 +34,7 @@ class Command(BaseCommand):
                 "(or `corespond demo`, which migrates)."
             )
 
+        self._start_roster_ticker()
         self.stdout.write(f"Serving corespond at http://{options['host']}:{options['port']}/")
         uvicorn.run(
             "corespond.asgi:application",
@@ -44,3 +45,33 @@ class Command(BaseCommand):
             proxy_headers=True,
             forwarded_allow_ips=options["forwarded_allow_ips"],
         )
+
+    def _start_roster_ticker(self) -> None:
+        """Apply team shifts in the background of this (supervising) process, once however
+        many workers serve requests. Failures are logged and retried on the next tick: the
+        board must keep serving even when the roster cannot be read for a moment."""
+        import logging
+        import threading
+
+        from django.conf import settings
+        from django.db import close_old_connections
+
+        from corespond.dispatch.services import shifts_apply
+
+        every = settings.SHIFT_TICK_SECONDS
+        if every <= 0:
+            return
+        log = logging.getLogger("corespond.shifts")
+
+        def tick() -> None:
+            while True:
+                try:
+                    for change in shifts_apply():
+                        log.info("%s: %s -> %s", change.team.call_sign, change.old, change.new)
+                except Exception:
+                    log.exception("applying team shifts failed; retrying in %s s", every)
+                finally:
+                    close_old_connections()
+                threading.Event().wait(every)
+
+        threading.Thread(target=tick, name="roster", daemon=True).start()
