@@ -91,6 +91,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "corespond.core.middleware.ServerTimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -124,12 +125,22 @@ TEMPLATES = [
 
 _SQLITE_PATH = DATA_DIR / "corespond.sqlite3"
 DATABASE_URL = env("DATABASE_URL")
+DB_POOL_MAX_SIZE = envint("DB_POOL_MAX_SIZE", 10)
 if DATABASE_URL:
-    DATABASES = {
-        "default": dj_database_url.parse(
-            DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 60), conn_health_checks=True
-        )
-    }
+    _db = dj_database_url.parse(DATABASE_URL, conn_health_checks=True)
+    if _db["ENGINE"] == "django.db.backends.postgresql" and DB_POOL_MAX_SIZE > 0:
+        # Under ASGI every request runs in a thread of its own, so Django's persistent
+        # connections (per thread) would be opened and dropped per request, several ms each.
+        # A pool per worker process keeps them open (Django 5.1+, psycopg_pool).
+        _db["CONN_MAX_AGE"] = 0
+        _db.setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1,
+            "max_size": DB_POOL_MAX_SIZE,
+            "timeout": envint("DB_POOL_TIMEOUT_SECONDS", 10),
+        }
+    else:
+        _db["CONN_MAX_AGE"] = envint("DB_CONN_MAX_AGE", 60)
+    DATABASES = {"default": _db}
 else:
     DATABASES = {
         "default": {

@@ -1,7 +1,9 @@
-"""Per-request context: the program's time zone for display, the client address for audit."""
+"""Per-request context: the program's time zone for display, the client address for audit,
+and the server's own time spent on each request."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from django.conf import settings
@@ -36,3 +38,23 @@ class ProgramTimezoneMiddleware:
         finally:
             reset_remote_addr(token)
             timezone.deactivate()
+
+
+class ServerTimingMiddleware:
+    """Report the time Django spent on the request (``Server-Timing: app;dur=<ms>``).
+
+    Browser developer tools show it, and the latency benchmark reads it to separate the
+    server's time from the network's and the load generator's. Streaming responses (the
+    board's event stream) get no header: their time is the length of the stream.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        response = self.get_response(request)
+        if not response.streaming:
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            response["Server-Timing"] = f"app;dur={elapsed_ms:.2f}"
+        return response

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
 
 from corespond.core.access import programs_for, restrict
+from corespond.core.models import Program
+from corespond.core.vocab import UnitStatus
 from corespond.dispatch.models import Assignment, Team
+from corespond.dispatch.recommend import Option, options_for, recommended
+from corespond.intake.models import Call
+from corespond.intake.protocol import Decision, Facts
+from corespond.intake.protocols_store import active_protocol
 
 
 def teams_for(*, user: Any) -> QuerySet[Team]:
@@ -35,8 +42,6 @@ def board_version(*, user: Any) -> str:
     stops waiting, or a team's status or position changes. The live board re-renders then."""
     from django.db.models import Count, Max
 
-    from corespond.intake.models import Call
-
     waiting = restrict(Call.objects.filter(status=Call.Status.WAITING), user).aggregate(
         n=Count("id"), last=Max("id")
     )
@@ -45,3 +50,54 @@ def board_version(*, user: Any) -> str:
     )
     changed, moved = (teams[key].isoformat() if teams[key] else "-" for key in ("changed", "moved"))
     return f"{waiting['n']}.{waiting['last'] or 0}.{teams['n']}.{changed}.{moved}"
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What triage and recommendation would say about a call not yet entered."""
+
+    protocol_version: str
+    decision: Decision
+    options: list[Option]
+
+    def as_json(self, limit: int = 5) -> dict[str, Any]:
+        best = recommended(self.options)
+        return {
+            **self.decision.fields(self.protocol_version),
+            "recommended": _option_json(best) if best else None,
+            "options": [_option_json(o) for o in self.options[:limit]],
+        }
+
+
+def _option_json(option: Option) -> dict[str, Any]:
+    return {
+        "team": option.team.call_sign,
+        "response_type": option.team.response_type,
+        "fits": option.fits,
+        "eta_minutes": None if option.eta_minutes is None else round(option.eta_minutes, 1),
+    }
+
+
+def triage_preview(
+    *,
+    user: Any,
+    program: Program,
+    facts: Facts,
+    latitude: float | None = None,
+    longitude: float | None = None,
+) -> Preview:
+    """Triage call facts with the program's active protocol and rank its free teams, writing
+    nothing: the call-taker's preview while a call is typed, and replays of CAD history.
+
+    Reads no person-level data (facts, the protocol and teams), so nothing is audited. The
+    caller checks that the user dispatches for ``program``.
+    """
+    version, rules = active_protocol(program)
+    decision = rules.decide(facts)
+    where = Call(latitude=latitude, longitude=longitude)
+    # Only what ranking needs: no members or agencies (the caller has checked the user's
+    # role in the program). The full team rows cost more than the triage itself.
+    free = Team.objects.filter(program_id=program.pk, status=UnitStatus.AVAILABLE).only(
+        "call_sign", "response_type", "last_latitude", "last_longitude"
+    )
+    return Preview(version.label, decision, options_for(where, decision.response_type, free))

@@ -84,3 +84,85 @@ def test_call_page_marks_the_recommendation_with_its_eta(world) -> None:
     assert "CR-1 · Co-responders (Co-response: officer + clinician) · ETA 17 min" in page
     assert "<strong>recommended</strong>" in page
     assert "does not fit the decision" in page  # CM-1
+
+
+def _preview(client: Client, body: object) -> tuple[int, dict]:
+    import json
+
+    response = client.post(
+        reverse("dispatch:preview"), json.dumps(body), content_type="application/json"
+    )
+    return response.status_code, response.json()
+
+
+def test_the_preview_triages_and_ranks_free_teams_without_writing(world) -> None:
+    from corespond.core.access import system
+    from corespond.core.models import AuditEvent
+    from corespond.intake.models import Call as StoredCall
+
+    Team.objects.filter(pk=world.team.pk).update(last_latitude=45.0, last_longitude=-122.5)
+    client = Client()
+    client.force_login(world.alice)
+    audits = AuditEvent.objects.count()
+    status, body = _preview(
+        client,
+        {
+            "program": "riverside",
+            "call_type": "SUICTHRT",
+            "behavioral_health": True,
+            "time": "14:00",
+            "latitude": 45.0 + 5 / 111.19,
+            "longitude": -122.5,
+        },
+    )
+    assert status == 200
+    assert body["response_type"] == "co_response" and body["protocol_version"] == "mixed@2026.1"
+    assert body["recommended"] == {
+        "team": "CR-1",
+        "response_type": "co_response",
+        "fits": True,
+        "eta_minutes": 16.0,
+    }
+    assert [o["team"] for o in body["options"]] == ["CR-1", "CM-1"]
+    assert system(StoredCall.objects.all(), reason="test").count() == 0
+    assert AuditEvent.objects.count() == audits
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        ("not json", 400, "Send a JSON object"),
+        ({"call_type": "EDP"}, 400, "Send a JSON object"),
+        ({"program": "riverside", "call_type": "EDP", "weapons": "maybe"}, 400, "true or false"),
+        ({"program": "riverside", "call_type": "EDP", "colour": "red"}, 400, "unknown call"),
+        ({"program": "riverside", "latitude": "north", "longitude": 1}, 400, "could not convert"),
+    ],
+)
+def test_the_preview_explains_bad_input(world, body, status, message) -> None:
+    client = Client()
+    client.force_login(world.alice)
+    if isinstance(body, str):
+        response = client.post(reverse("dispatch:preview"), body, content_type="application/json")
+        got_status, got = response.status_code, response.json()
+    else:
+        got_status, got = _preview(client, body)
+    assert got_status == status and message in got["error"]
+
+
+def test_only_dispatchers_of_the_program_get_a_preview(world) -> None:
+    from corespond.intake.models import ProtocolVersion
+
+    for persona, status in ((world.clara, 403), (world.bob, 403), (world.eve, 403)):
+        client = Client()
+        client.force_login(persona)
+        assert _preview(client, {"program": "riverside"})[0] == status
+    client = Client()
+    client.force_login(world.alice)
+    assert (
+        client.post(reverse("dispatch:preview"), "{}", content_type="application/json").status_code
+        == 400
+    )
+    assert _preview(client, {"program": "nowhere"})[0] == 404
+    ProtocolVersion.objects.filter(program=world.program).update(status="retired")
+    status, body = _preview(client, {"program": "riverside", "call_type": "EDP"})
+    assert status == 409 and "no active dispatch protocol" in body["error"]

@@ -42,6 +42,7 @@ class Command(BaseCommand):
             port=options["port"],
             workers=options["workers"],
             log_level="warning",
+            http="corespond.core.server:NoDelayH11Protocol",
             proxy_headers=True,
             forwarded_allow_ips=options["forwarded_allow_ips"],
         )
