@@ -1,4 +1,7 @@
-"""Navigation links by role, so each persona sees the pages of their work first."""
+"""Navigation links by role, so each persona sees the pages of their work first.
+
+Each link is (label, address, keyboard shortcut or ""); static/keys.js binds the shortcuts.
+"""
 
 from __future__ import annotations
 
@@ -24,19 +27,19 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     links = []
     if has_role(user, DISPATCH_ROLES):
         links += [
-            ("New call", reverse("intake:call_new")),
-            ("Dispatch board", reverse("dispatch:board")),
+            ("New call", reverse("intake:call_new"), "n"),
+            ("Dispatch board", reverse("dispatch:board"), "b"),
         ]
     if has_role(user, DISPATCH_ROLES | ENCOUNTER_ROLES | CARE_ROLES):
-        links.append(("Calls", reverse("intake:call_list")))
+        links.append(("Calls", reverse("intake:call_list"), ""))
     if has_role(user, DISPATCH_ROLES | ENCOUNTER_ROLES | CARE_ROLES | PROTOCOL_ROLES):
-        links.append(("Protocol", reverse("intake:protocol")))
+        links.append(("Protocol", reverse("intake:protocol"), ""))
     if has_role(user, ENCOUNTER_ROLES):
-        links.append(("My assignment", reverse("field:mine")))
+        links.append(("My assignment", reverse("field:mine"), ""))
     if has_role(user, CARE_ROLES):
-        links.append(("Follow-ups", reverse("care:followups")))
-        links.append(("Referrals", reverse("care:referrals")))
-    links.append(("Resources", reverse("care:resources")))
+        links.append(("Follow-ups", reverse("care:followups"), ""))
+        links.append(("Referrals", reverse("care:referrals"), ""))
+    links.append(("Resources", reverse("care:resources"), ""))
     if has_role(user, OUTCOME_ROLES):
-        links.append(("Metrics", reverse("outcomes:metrics")))
+        links.append(("Metrics", reverse("outcomes:metrics"), ""))
     return {"nav": links}

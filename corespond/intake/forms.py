@@ -20,7 +20,12 @@ class CallForm(forms.Form):
         help_text="Local time of the chosen program.",
     )
     source = forms.ChoiceField(choices=CallSource.choices, initial=CallSource.PHONE_911)
-    call_type = forms.ChoiceField(choices=CallType.choices, label="Call type (APCO)")
+    # The call-taker starts here: program, agency, time and source are usually pre-filled.
+    call_type = forms.ChoiceField(
+        choices=CallType.choices,
+        label="Call type (APCO)",
+        widget=forms.Select(attrs={"autofocus": True}),
+    )
     source_call_type = forms.CharField(
         required=False, max_length=120, label="Call type as the CAD wrote it"
     )

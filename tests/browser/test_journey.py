@@ -189,3 +189,46 @@ def test_a_phone_that_shares_its_location_moves_the_team_on_the_board(
     phone.reload()
     assert phone.get_by_label("Share this phone's location with dispatch").is_checked()
     alice.locator("[data-team='CR-1']", has_text="En route").wait_for(timeout=5000)
+
+
+def test_a_dispatcher_takes_and_assigns_a_call_without_the_mouse(
+    world, page_factory, live_server
+) -> None:
+    from tests.journey import make_call
+
+    url = live_server.url
+    alice = page_factory("alice", PASSWORD)
+    alice.goto(f"{url}/dispatch/")
+    alice.keyboard.press("n")
+    alice.wait_for_url(f"{url}/calls/new/")
+    # The form opens on the call type; program, agency, time and source are pre-filled.
+    assert alice.evaluate("document.activeElement.id") == "id_call_type"
+    alice.keyboard.type("SUIC")
+    alice.keyboard.press("Tab")  # the CAD's own call type
+    alice.keyboard.press("Tab")
+    alice.keyboard.type("14 Birch Rd")
+    alice.keyboard.press("Enter")
+    alice.wait_for_url(re.compile(r"/calls/\d+/$"))
+    assert alice.get_by_test_id("response-type").inner_text() == "Co-response: officer + clinician"
+    # The recommended team is chosen and the Assign button has the focus: Enter sends it.
+    assert alice.evaluate("document.activeElement.textContent") == "Assign"
+    alice.keyboard.press("Enter")
+    alice.wait_for_url(f"{url}/dispatch/")
+    assert "CR-1 assigned." in alice.inner_text("main")
+
+    # A waiting call opens with its number; "?" lists the page's shortcuts.
+    waiting = make_call(world, address="6 Aspen Ct")
+    alice.reload()
+    alice.keyboard.press("1")
+    alice.wait_for_url(f"{url}/calls/{waiting.pk}/")
+    alice.keyboard.press("?")
+    help_list = alice.locator("#keys-help")
+    assert help_list.is_visible()
+    assert "Close without a team" in help_list.inner_text()
+    alice.keyboard.press("Escape")
+    assert not help_list.is_visible()
+    # Shortcuts stay out of the way while typing in a field.
+    # (CR-1 is busy; the medic team is offered, so the reason field is there.)
+    alice.get_by_label("Reason, if you send a team").focus()
+    alice.keyboard.press("b")
+    assert alice.url.endswith(f"/calls/{waiting.pk}/")
