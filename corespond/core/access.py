@@ -373,12 +373,12 @@ def reset_remote_addr(token: contextvars.Token[str | None]) -> None:
 
 
 def _audit(stamp: Stamp, model: type[models.Model], ids: list[Any]) -> None:
-    from corespond.core.models import AuditEvent
+    from corespond.core.audit import append
 
     if stamp.system_reason and stamp.action == Action.VIEW:
         # Bulk background jobs read whole tables; their runs are logged by the job itself.
         return
-    AuditEvent.objects.create(
+    append(
         user_id=stamp.user_id,
         system_reason=stamp.system_reason,
         action=stamp.action,

@@ -98,8 +98,10 @@ class Membership(models.Model):
 class AuditEvent(models.Model):
     """One read or write of person-level data: who, what, when, from where, why.
 
-    Written by the access gate and by services. Never updated or deleted by the application;
-    the privacy work adds hash-chaining on top of this table.
+    Written only through ``corespond.core.audit.append`` (the access gate and services call
+    it). Append-only and hash-chained: each entry's ``hash`` covers its contents and the
+    previous entry's hash, in ``seq`` order, so a changed or removed entry breaks the chain
+    (`corespond audit verify`). On PostgreSQL a trigger also refuses UPDATE and DELETE.
     """
 
     class Action(models.TextChoices):
@@ -108,7 +110,8 @@ class AuditEvent(models.Model):
         CHANGE = "change", "Change"
         AGGREGATE = "aggregate", "Aggregate"
 
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    seq = models.PositiveBigIntegerField(unique=True)
+    at = models.DateTimeField(db_index=True)
     user = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT)
     system_reason = models.CharField(max_length=200, blank=True)
     action = models.CharField(max_length=16, choices=Action.choices)
@@ -116,10 +119,22 @@ class AuditEvent(models.Model):
     object_ids = models.JSONField(default=list)
     purpose = models.CharField(max_length=64, default="operations")
     remote_addr = models.GenericIPAddressField(null=True, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
 
     class Meta:
-        ordering = ["-at", "-id"]
+        ordering = ["-seq"]
 
     def __str__(self) -> str:
         who = self.user or f"system ({self.system_reason})"
-        return f"{self.at:%Y-%m-%d %H:%M} {who} {self.action} {self.model}"
+        return f"#{self.seq} {self.at:%Y-%m-%d %H:%M} {who} {self.action} {self.model}"
+
+
+class AuditHead(models.Model):
+    """The end of the audit chain: one row, locked by each append so entries chain in order."""
+
+    seq = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"audit head #{self.seq} {self.hash[:12]}"
