@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -80,6 +81,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "axes",
+    "csp",
     "corespond.core",
     "corespond.people",
     "corespond.intake",
@@ -100,7 +103,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "corespond.core.middleware.IdleTimeoutMiddleware",
     "corespond.core.middleware.ProgramTimezoneMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "corespond.urls"
@@ -162,6 +169,27 @@ else:
 
 AUTH_USER_MODEL = "core.User"
 LOGIN_URL = "login"
+# django-axes checks every sign-in first: after AXES_FAILURE_LIMIT failures for one username
+# the account is locked for AXES_COOLOFF_MINUTES (from any address, so spreading guesses over
+# addresses does not help); a success resets the count.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# axes.W006 asks for the address too. A dispatch centre often signs in from one address
+# behind its agency's proxy; locking that address would lock out every dispatcher during a
+# crisis, so accounts are locked by username alone (docs/threat-model.md).
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+# CJIS 5.5.5: a session ends after this long without the user doing anything (page views,
+# form posts, or keyboard and pointer activity the pages report). Background refreshes of the
+# live board do not count.
+IDLE_TIMEOUT_MINUTES = envint("CORESPOND_IDLE_TIMEOUT_MINUTES", 30)
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
@@ -211,6 +239,22 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Content Security Policy (django-csp): scripts, styles and everything else only from this
+# server (front-end assets are vendored), no inline script or style, no framing.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 SECURE_REFERRER_POLICY = "same-origin"
 
 if PRODUCTION:

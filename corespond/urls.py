@@ -7,6 +7,7 @@ from corespond.core import views as core_views
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("activity/", core_views.activity, name="activity"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("calls/", include("corespond.intake.urls")),

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 
 from corespond.core.access import programs_for, reset_remote_addr, set_remote_addr
@@ -58,3 +62,51 @@ class ServerTimingMiddleware:
             elapsed_ms = (time.perf_counter() - started) * 1000
             response["Server-Timing"] = f"app;dur={elapsed_ms:.2f}"
         return response
+
+
+SEEN_KEY = "corespond_seen"
+# Record activity at most this often: every request would otherwise write the session row.
+SEEN_EVERY_SECONDS = 60
+
+
+def is_background(request: HttpRequest) -> bool:
+    """Requests the page makes by itself: the live board's event stream and refreshes."""
+    return request.headers.get(
+        "X-Corespond-Background"
+    ) == "1" or "text/event-stream" in request.headers.get("Accept", "")
+
+
+class IdleTimeoutMiddleware:
+    """End a signed-in session after ``IDLE_TIMEOUT_MINUTES`` without user activity."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            now = time.time()
+            seen = request.session.get(SEEN_KEY)
+            if seen is not None and now - seen > settings.IDLE_TIMEOUT_MINUTES * 60:
+                logout(request)
+                return self._signed_out(request)
+            if not is_background(request) and (seen is None or now - seen > SEEN_EVERY_SECONDS):
+                request.session[SEEN_KEY] = now
+        return self.get_response(request)
+
+    def _signed_out(self, request: HttpRequest) -> HttpResponse:
+        login = f"{reverse('login')}?{urlencode({'next': request.get_full_path(), 'idle': 1})}"
+        if request.headers.get("HX-Request"):
+            # htmx would swap the sign-in page into the board; make it load the whole page.
+            response = HttpResponse(status=401)
+            response["HX-Redirect"] = login
+            return response
+        if (
+            is_background(request)
+            or request.content_type == "application/json"
+            or request.path == reverse("activity")
+        ):
+            return JsonResponse(
+                {"error": "Signed out after a period without activity."}, status=401
+            )
+        return redirect(login)

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_POST
 
 from corespond.core.access import acting_user
 from corespond.core.models import Membership
@@ -15,6 +16,13 @@ from corespond.core.models import Membership
 def home(request: HttpRequest) -> HttpResponse:
     memberships = Membership.objects.filter(user=acting_user(request)).select_related("agency")
     return render(request, "core/home.html", {"memberships": memberships})
+
+
+@require_POST
+def activity(request: HttpRequest) -> HttpResponse:
+    """The page reports keyboard or pointer use; IdleTimeoutMiddleware has noted it."""
+    status = 204 if request.user.is_authenticated else 401
+    return HttpResponse(status=status)
 
 
 def healthz(request: HttpRequest) -> HttpResponse:

@@ -57,6 +57,7 @@ def browser() -> Iterator[Any]:
 def page_factory(browser: Any, live_server: Any) -> Iterator[Any]:
     """Open a signed-in page for a persona, at a given viewport."""
     contexts = []
+    violations: list[str] = []
 
     def open_page(
         username: str, password: str, *, width: int = 1280, height: int = 800, **options: Any
@@ -66,6 +67,13 @@ def page_factory(browser: Any, live_server: Any) -> Iterator[Any]:
         context.set_default_timeout(15000)
         contexts.append(context)
         page = context.new_page()
+        # Every page must live within the Content Security Policy: collect what it refuses.
+        page.on(
+            "console",
+            lambda msg: (
+                violations.append(msg.text) if "Content Security Policy" in msg.text else None
+            ),
+        )
         page.goto(f"{live_server.url}/login/")
         page.get_by_label("Username").fill(username)
         page.get_by_label("Password").fill(password)
@@ -76,3 +84,4 @@ def page_factory(browser: Any, live_server: Any) -> Iterator[Any]:
     yield open_page
     for context in contexts:
         context.close()
+    assert violations == [], f"the CSP refused something: {violations}"

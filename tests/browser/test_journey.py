@@ -57,10 +57,7 @@ def test_call_to_follow_up_journey(world, page_factory, live_server) -> None:
     assert "Encounter complete" in phone.inner_text("main")
 
     # The board shows the team free again without a reload (HTMX refresh).
-    alice.wait_for_function(
-        "document.querySelector(\"[data-team='CR-1']\").innerText.includes('Available')",
-        timeout=15000,
-    )
+    alice.locator("[data-team='CR-1']", has_text="Available").wait_for(timeout=15000)
 
     # The case manager finds the follow-up and records a successful call.
     kim = page_factory("kim", PASSWORD)
@@ -108,7 +105,7 @@ def test_a_new_call_reaches_an_open_board_without_reload(world, page_factory, li
     alice = page_factory("alice", PASSWORD)
     alice.goto(f"{live_server.url}/dispatch/")
     assert "No calls waiting." in alice.inner_text("#board")
-    alice.wait_for_function("document.getElementById('live-status').textContent.startsWith('Live')")
+    alice.locator("#live-status", has_text=re.compile(r"^Live:")).wait_for()
     call = make_call(world, address="5 Laurel Ln")  # entered elsewhere, by another dispatcher
     alice.get_by_text("5 Laurel Ln").wait_for(timeout=5000)
     assert call.reference in alice.inner_text("#board")
@@ -122,7 +119,7 @@ def test_a_dispatcher_runs_a_shift_on_the_board(world, page_factory, live_server
     url = live_server.url
     alice = page_factory("alice", PASSWORD)
     alice.goto(f"{url}/dispatch/")
-    alice.wait_for_function("document.getElementById('live-status').textContent.startsWith('Live')")
+    alice.locator("#live-status", has_text=re.compile(r"^Live:")).wait_for()
     first = make_call(world, address="1 First Ave", minutes_ago=3)
     second = make_call(world, address="2 Second Ave", minutes_ago=2)
     third = make_call(world, address="3 Third Ave", minutes_ago=1)
@@ -169,7 +166,7 @@ def test_a_phone_that_shares_its_location_moves_the_team_on_the_board(
     unit_assign(actor=world.alice, call_id=call.pk, team_id=world.team.pk)
     alice = page_factory("alice", PASSWORD)
     alice.goto(f"{url}/dispatch/")
-    alice.wait_for_function("document.getElementById('live-status').textContent.startsWith('Live')")
+    alice.locator("#live-status", has_text=re.compile(r"^Live:")).wait_for()
 
     phone = page_factory(
         "oscar",
