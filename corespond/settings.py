@@ -83,6 +83,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "corespond.core",
     "corespond.people",
     "corespond.intake",
@@ -101,9 +103,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "corespond.core.middleware.IdleTimeoutMiddleware",
+    "corespond.core.middleware.MfaRequiredMiddleware",
     "corespond.core.middleware.ProgramTimezoneMiddleware",
     "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: it turns a lockout into the lockout page.
@@ -190,6 +194,11 @@ AXES_VERBOSE = False
 # form posts, or keyboard and pointer activity the pages report). Background refreshes of the
 # live board do not count.
 IDLE_TIMEOUT_MINUTES = envint("CORESPOND_IDLE_TIMEOUT_MINUTES", 30)
+# A second factor (TOTP, django-otp) for everyone who can see person-level data: every role
+# but evaluator, and staff. On by default in production; the demo leaves it off so that its
+# sixteen personas sign in with a password alone (turn it on to try it).
+MFA_REQUIRED = envbool("CORESPOND_MFA_REQUIRED", str(PRODUCTION))
+OTP_TOTP_ISSUER = env("CORESPOND_MFA_ISSUER", "corespond")
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 

@@ -8,6 +8,8 @@ urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("activity/", core_views.activity, name="activity"),
+    path("account/mfa/setup/", core_views.mfa_setup, name="mfa_setup"),
+    path("account/mfa/", core_views.mfa_verify, name="mfa_verify"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("calls/", include("corespond.intake.urls")),

@@ -110,3 +110,34 @@ class IdleTimeoutMiddleware:
                 {"error": "Signed out after a period without activity."}, status=401
             )
         return redirect(login)
+
+
+class MfaRequiredMiddleware:
+    """Send a signed-in user who needs a second factor to set it up or enter it, before any
+    other page (settings.MFA_REQUIRED; corespond.core.mfa.needs_mfa)."""
+
+    OPEN_PREFIXES = ("/account/mfa/", "/logout/", "/static/", "/healthz")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from corespond.core import mfa
+
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and not request.path.startswith(self.OPEN_PREFIXES)
+            and mfa.needs_mfa(user)
+            and not user.is_verified()
+        ):
+            target = "mfa_verify" if mfa.confirmed_device(user) else "mfa_setup"
+            url = f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}"
+            if request.headers.get("HX-Request"):
+                response = HttpResponse(status=401)
+                response["HX-Redirect"] = url
+                return response
+            if is_background(request) or request.content_type == "application/json":
+                return JsonResponse({"error": "A second factor is required."}, status=401)
+            return redirect(url)
+        return self.get_response(request)

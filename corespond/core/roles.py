@@ -13,6 +13,8 @@ DISPATCH_ROLES = frozenset({Role.DISPATCHER, Role.SUPERVISOR, Role.CALL_TAKER_98
 CARE_ROLES = frozenset({Role.CASE_MANAGER, Role.CLINICIAN, Role.PEER, Role.SUPERVISOR})
 OUTCOME_ROLES = frozenset({Role.PROGRAM_MANAGER, Role.EVALUATOR, Role.SUPERVISOR})
 ENCOUNTER_ROLES = FIELD_ROLES | {Role.SUPERVISOR}
+# Roles that can reach person-level records: a second factor is required for them.
+PERSON_LEVEL_ROLES = frozenset(Role.values) - {Role.EVALUATOR}
 # Who writes and activates a program's dispatch protocol.
 PROTOCOL_ROLES = frozenset({Role.PROGRAM_MANAGER, Role.SUPERVISOR, Role.AGENCY_ADMIN})
 

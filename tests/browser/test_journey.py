@@ -229,3 +229,30 @@ def test_a_dispatcher_takes_and_assigns_a_call_without_the_mouse(
     alice.get_by_label("Reason, if you send a team").focus()
     alice.keyboard.press("b")
     assert alice.url.endswith(f"/calls/{waiting.pk}/")
+
+
+def test_an_officer_sets_up_the_second_factor_on_a_phone(world, browser, live_server, settings):
+    from base64 import b32decode
+
+    from django_otp.oath import totp
+
+    settings.MFA_REQUIRED = True
+    context = browser.new_context(viewport={"width": 375, "height": 812})
+    phone = context.new_page()
+    try:
+        phone.goto(f"{live_server.url}/field/")
+        phone.get_by_label("Username").fill("oscar")
+        phone.get_by_label("Password").fill(PASSWORD)
+        phone.get_by_role("button", name="Sign in").click()
+        phone.wait_for_url(re.compile(r"/account/mfa/setup/"))
+        assert phone.locator("figure.qr svg").is_visible()
+        # What the authenticator app would do with the typed key.
+        key = phone.get_by_test_id("mfa-secret").inner_text().replace(" ", "")
+        key_bytes = b32decode(key + "=" * (-len(key) % 8))
+        phone.get_by_label("6-digit code").fill(f"{totp(key_bytes):06d}")
+        phone.get_by_role("button", name="Confirm").click()
+        phone.wait_for_url(f"{live_server.url}/field/")
+        assert "Second factor set up" in phone.inner_text("main")
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 375
+    finally:
+        context.close()
