@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "corespond.field",
     "corespond.care",
     "corespond.outcomes",
+    "corespond.sharing",
     "corespond.demo",
 ]
 

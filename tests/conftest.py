@@ -70,6 +70,10 @@ def world(db: None) -> World:
     program.agencies.add(riverton, lakeside, harbor)
     elsewhere = ProgramFactory(slug="elsewhere", name="Elsewhere")
     elsewhere.agencies.add(far)
+    # The default data-sharing terms among Riverside's agencies (sharing/services.py).
+    from corespond.sharing.services import agreement_install_defaults
+
+    agreement_install_defaults(program=program)
     alice = UserFactory(username="alice", roles=[(riverton, Role.DISPATCHER)])
     oscar = UserFactory(username="oscar", roles=[(riverton, Role.OFFICER)])
     clara = UserFactory(username="clara", roles=[(harbor, Role.CLINICIAN)])

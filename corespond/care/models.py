@@ -50,6 +50,10 @@ class FollowUp(GatedModel):
     """A task to reach a person after an encounter, due within the program's window."""
 
     GATE_PROGRAM_PATH = "encounter__call__program"
+    # For the sharing policy (sharing/policy.py): category, recording agency, person.
+    GATE_CATEGORY = "encounter"
+    GATE_OWNER_PATH = "encounter__call__agency"
+    GATE_PERSON_PATH = "person"
 
     encounter = models.ForeignKey(Encounter, on_delete=models.PROTECT, related_name="followups")
     person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT)
@@ -81,6 +85,10 @@ class FollowUpAttempt(GatedModel):
     """One try to reach the person: by phone, visit or text."""
 
     GATE_PROGRAM_PATH = "followup__encounter__call__program"
+    # For the sharing policy (sharing/policy.py): category, recording agency, person.
+    GATE_CATEGORY = "referral"
+    GATE_OWNER_PATH = "followup__encounter__call__agency"
+    GATE_PERSON_PATH = "followup__person"
 
     followup = models.ForeignKey(FollowUp, on_delete=models.CASCADE, related_name="attempts")
     at = models.DateTimeField()
@@ -104,6 +112,10 @@ class Referral(GatedModel):
     """A referral of a person to a resource, tracked until the loop closes."""
 
     GATE_PROGRAM_PATH = "person__program"
+    # For the sharing policy (sharing/policy.py): category, recording agency, person.
+    GATE_CATEGORY = "referral"
+    GATE_OWNER_PATH = "person__recorded_by_agency"
+    GATE_PERSON_PATH = "person"
 
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="referrals")
     encounter = models.ForeignKey(
@@ -129,6 +141,10 @@ class ReferralStatusChange(GatedModel):
     """History of a referral's status: who said so and when (the closed loop's evidence)."""
 
     GATE_PROGRAM_PATH = "referral__person__program"
+    # For the sharing policy (sharing/policy.py): category, recording agency, person.
+    GATE_CATEGORY = "referral"
+    GATE_OWNER_PATH = "referral__person__recorded_by_agency"
+    GATE_PERSON_PATH = "referral__person"
 
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="history")
     status = models.CharField(max_length=20, choices=ReferralStatus.choices)

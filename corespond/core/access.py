@@ -8,10 +8,10 @@ its manager any other way raises :class:`AccessGateBypassed`, in tests and in pr
 alike, so a forgotten check fails loudly instead of leaking. What this layer does not yet see
 (joins that start from ungated models, RawSQL) is listed in docs/architecture.md.
 
-The policy here is the foundation's: roles count per agency; a user reads the person-level
-rows of the programs in which they hold a role other than evaluator, and every member of a
-program may count its records by category. The privacy work replaces :func:`_policy_filter`
-with data-sharing agreements, consent and break-the-glass; callers do not change.
+Which rows a user may read or change is decided by the sharing policy
+(``corespond.sharing.policy``): the role's categories, the user's own agency's records, the
+data-sharing agreements in force, Part 2 consents and break-the-glass grants. Every member of
+a program may count its records by category (aggregate access).
 
 Every evaluated read of rows through a user's stamp, and every update or delete through the
 gate, writes one :class:`AuditEvent` with the ids involved.
@@ -31,8 +31,6 @@ from django.db.models import Count
 from django.db.models.query import ModelIterable
 from django.http import HttpRequest
 
-from corespond.core.vocab import Role
-
 if TYPE_CHECKING:
     from corespond.core.models import Program, User
 
@@ -47,9 +45,6 @@ ERR_COMBINE = "Only querysets of {model} with the same gate stamp may be combine
 ERR_RAW = "Raw SQL on {model} would go around the access gate; use the ORM through restrict()."
 ERR_COUNT_ONLY = "Aggregate access to {model} returns counts only."
 ERR_UPSERT = "Upserts of {model} would change rows without a gate stamp; update through restrict()."
-
-# Roles whose holders see counts but never a person's record.
-AGGREGATE_ONLY_ROLES = frozenset({Role.EVALUATOR})
 
 _remote_addr: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "corespond_remote_addr", default=None
@@ -320,19 +315,19 @@ def roles_of(user: Any) -> set[str]:
     return set(user.memberships.values_list("role", flat=True))
 
 
-def row_roles() -> set[str]:
-    return set(Role.values) - AGGREGATE_ONLY_ROLES
-
-
 def _policy_filter(qs: models.QuerySet[M], user: Any, action: str) -> models.QuerySet[M]:
     if not user.is_authenticated or not user.is_active:
         return qs.none()
     if user.is_superuser:
         # Superusers configure the whole installation; their reads are audited like anyone's.
         return qs
-    path: str = qs.model.GATE_PROGRAM_PATH  # type: ignore[attr-defined]
-    roles = None if action == Action.AGGREGATE else row_roles()
-    return qs.filter(**{f"{path}__in": programs_for(user, roles)})
+    if action == Action.AGGREGATE:
+        # Counts by category for every member of the program; never rows (GatedQuerySet).
+        path: str = qs.model.GATE_PROGRAM_PATH  # type: ignore[attr-defined]
+        return qs.filter(**{f"{path}__in": programs_for(user)})
+    from corespond.sharing.policy import row_filter
+
+    return row_filter(qs, user, write=action == Action.CHANGE)
 
 
 def restrict(

@@ -28,6 +28,21 @@ class Role(models.TextChoices):
     AGENCY_ADMIN = "agency_admin", "Agency administrator"
 
 
+class DataCategory(models.TextChoices):
+    """What a piece of person-level data is, for sharing rules and consent."""
+
+    INCIDENT = "incident", "Incident (call and CAD facts)"
+    SAFETY = "safety", "Safety flags and premise hazards"
+    IDENTITY = "identity", "Identity (name, date of birth, contact)"
+    ENCOUNTER = "encounter", "Encounter (times, disposition)"
+    SCREENING = "screening", "Screening (C-SSRS)"
+    CLINICAL_NOTE = "clinical_note", "Clinical note"
+    SUD_PART2 = "sud_part2", "Substance-use treatment record (42 CFR Part 2)"
+    REFERRAL = "referral", "Referral and follow-up care"
+    SAFETY_PLAN = "safety_plan", "Safety plan"
+    DEMOGRAPHICS = "demographics", "Demographics"
+
+
 FIELD_ROLES = frozenset({Role.OFFICER, Role.CLINICIAN, Role.PARAMEDIC, Role.PEER})
 
 
@@ -183,16 +198,3 @@ class AttemptMethod(models.TextChoices):
     PHONE = "phone", "Phone"
     VISIT = "visit", "Visit"
     TEXT = "text", "Text message"
-
-
-class DataCategory(models.TextChoices):
-    INCIDENT = "incident", "Incident"
-    SAFETY = "safety", "Safety"
-    IDENTITY = "identity", "Identity"
-    ENCOUNTER = "encounter", "Encounter"
-    SCREENING = "screening", "Screening"
-    CLINICAL_NOTE = "clinical_note", "Clinical note"
-    SUD_PART2 = "sud_part2", "42 CFR Part 2 record"
-    REFERRAL = "referral", "Referral"
-    SAFETY_PLAN = "safety_plan", "Safety plan"
-    DEMOGRAPHICS = "demographics", "Demographics"

@@ -51,6 +51,7 @@ from corespond.intake.models import Call, TriageDecision
 from corespond.intake.protocols_store import active_protocol, protocol_install_template
 from corespond.intake.services import call_facts
 from corespond.people.models import Person
+from corespond.sharing.services import agreement_install_defaults
 
 PROGRAM_SLUG = "demo-county"
 TIMEZONE = "America/Los_Angeles"
@@ -294,6 +295,7 @@ def load_reference(report: LoadReport) -> Program:
     )
     report.add("programs", created)
     program.agencies.add(*agencies.values())
+    agreement_install_defaults(program=program)
     if not program.protocols.exists():
         protocol_install_template(program=program, name=PROTOCOL_TEMPLATE)
         report.add("protocols", 1)

@@ -82,6 +82,10 @@ class Assignment(GatedModel):
     """
 
     GATE_PROGRAM_PATH = "call__program"
+    # For the sharing policy (sharing/policy.py): category, recording agency, person.
+    GATE_CATEGORY = "incident"
+    GATE_OWNER_PATH = "call__agency"
+    GATE_PERSON_PATH = "call__encounters__people"
 
     call = models.ForeignKey(Call, on_delete=models.PROTECT, related_name="assignments")
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="assignments")

@@ -49,6 +49,10 @@ class Encounter(GatedModel):
     """A team's response to a call: time stamps, contact outcome, disposition and flags."""
 
     GATE_PROGRAM_PATH = "call__program"
+    # For the sharing policy (sharing/policy.py): category, recording agency, person.
+    GATE_CATEGORY = "encounter"
+    GATE_OWNER_PATH = "call__agency"
+    GATE_PERSON_PATH = "people"
 
     call = models.ForeignKey(Call, on_delete=models.PROTECT, related_name="encounters")
     assignment = models.OneToOneField(
@@ -121,6 +125,10 @@ class EncounterPerson(GatedModel):
     """A person involved in an encounter, and how."""
 
     GATE_PROGRAM_PATH = "encounter__call__program"
+    # For the sharing policy (sharing/policy.py): category, recording agency, person.
+    GATE_CATEGORY = "identity"
+    GATE_OWNER_PATH = "encounter__call__agency"
+    GATE_PERSON_PATH = "person"
 
     class Involvement(models.TextChoices):
         SUBJECT = "subject", "Person in crisis"

@@ -14,6 +14,10 @@ class Call(GatedModel):
     """A request for help: a 911 or 988 call, a police request from the scene, a walk-in."""
 
     GATE_PROGRAM_PATH = "program"
+    # For the sharing policy (sharing/policy.py): category, recording agency, person.
+    GATE_CATEGORY = "incident"
+    GATE_OWNER_PATH = "agency"
+    GATE_PERSON_PATH = "encounters__people"
     # Categories that aggregate-only access may count by (see core.access).
     GATE_GROUPABLE = frozenset(
         {"status", "unserved_reason", "call_type", "source", "behavioral_health", "zone"}
@@ -76,6 +80,10 @@ class TriageDecision(GatedModel):
     """
 
     GATE_PROGRAM_PATH = "call__program"
+    # For the sharing policy (sharing/policy.py): category, recording agency, person.
+    GATE_CATEGORY = "incident"
+    GATE_OWNER_PATH = "call__agency"
+    GATE_PERSON_PATH = "call__encounters__people"
 
     call = models.OneToOneField(Call, on_delete=models.CASCADE, related_name="triage")
     response_type = models.CharField(max_length=32, choices=ResponseType.choices)

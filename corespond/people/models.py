@@ -16,6 +16,10 @@ class Person(GatedModel):
     """
 
     GATE_PROGRAM_PATH = "program"
+    # For the sharing policy (sharing/policy.py): category, recording agency, person.
+    GATE_CATEGORY = "identity"
+    GATE_OWNER_PATH = "recorded_by_agency"
+    GATE_PERSON_PATH = "pk"
 
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="people")
     recorded_by_agency = models.ForeignKey(Agency, on_delete=models.PROTECT)

@@ -1,0 +1,143 @@
+"""Writes for data sharing: the default agreement, consents, break-the-glass and its review."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from corespond.core.access import Action, audit_event
+from corespond.core.models import Program
+from corespond.core.roles import require_role
+from corespond.core.vocab import AgencyKind
+from corespond.core.vocab import DataCategory as C
+from corespond.core.vocab import Role as R
+from corespond.sharing.models import Agreement, AgreementRule, BreakGlassGrant
+from corespond.sharing.policy import ROLE_CATEGORIES
+
+READ, WRITE = AgreementRule.Access.READ, AgreementRule.Access.WRITE
+# The agreement shipped with the demo and offered to new programs, by the kind of agency a
+# party is: what its roles may read of the other parties' records, and what they may change.
+# Police see the incident, safety flags, the encounter (with who was met) and that a
+# follow-up exists; never screening, clinical notes, referrals or Part 2 records.
+# Providers see what their roles may hold; Part 2 records still need the person's consent.
+_OPS: dict[str, str] = {C.INCIDENT: WRITE, C.SAFETY: READ, C.IDENTITY: READ, C.ENCOUNTER: WRITE}
+_CARE_ALL: dict[str, str] = {c: WRITE for c in C.values}
+DEFAULT_RULES: dict[str, dict[str, dict[str, str]]] = {
+    AgencyKind.POLICE: {
+        R.OFFICER: _OPS,
+        R.DISPATCHER: _OPS,
+        R.SUPERVISOR: {c: READ for c in _OPS},
+        R.PROGRAM_MANAGER: {C.INCIDENT: READ, C.ENCOUNTER: READ},
+        R.AGENCY_ADMIN: {C.INCIDENT: READ, C.ENCOUNTER: READ},
+    },
+    AgencyKind.BEHAVIORAL_HEALTH: {
+        R.CLINICIAN: _CARE_ALL,
+        R.CASE_MANAGER: _CARE_ALL,
+        R.PEER: _CARE_ALL,
+        R.PARAMEDIC: _CARE_ALL,
+        R.SUPERVISOR: {c: READ for c in C.values},
+        R.DISPATCHER: _OPS,
+        R.PROGRAM_MANAGER: {c: READ for c in C.values},
+    },
+    AgencyKind.EMS: {
+        R.PARAMEDIC: {**_OPS, C.SCREENING: READ},
+        R.DISPATCHER: _OPS,
+        R.SUPERVISOR: {c: READ for c in _OPS},
+    },
+    AgencyKind.CRISIS_LINE_988: {
+        R.CALL_TAKER_988: {
+            C.INCIDENT: WRITE,
+            C.SAFETY: READ,
+            C.IDENTITY: READ,
+            C.REFERRAL: WRITE,
+            C.SAFETY_PLAN: READ,
+        },
+        R.SUPERVISOR: {C.INCIDENT: READ, C.SAFETY: READ, C.IDENTITY: READ, C.REFERRAL: READ},
+    },
+}
+DEFAULT_AGREEMENT_NAME = "{program}: co-response data-sharing agreement (default terms)"
+
+BREAK_GLASS_MINUTES = 60
+ERR_REASON = "Say why you need these records now (at least a few words)."
+REVIEW_ROLES = frozenset({R.SUPERVISOR, R.PROGRAM_MANAGER})
+
+
+def agreement_install_defaults(
+    *, program: Program, effective_from: datetime | None = None
+) -> Agreement:
+    """Give a program the default agreement among all its agencies (idempotent)."""
+    name = DEFAULT_AGREEMENT_NAME.format(program=program.name)
+    agreement, _ = Agreement.objects.get_or_create(
+        program=program,
+        name=name,
+        defaults={
+            "effective_from": effective_from or timezone.now() - timedelta(days=3650),
+            "document": "Default terms shipped with corespond (docs/privacy.md); replace with "
+            "the signed agreement.",
+        },
+    )
+    agencies = list(program.agencies.all())
+    agreement.parties.add(*agencies)
+    for agency in agencies:
+        for role, categories in DEFAULT_RULES.get(agency.kind, {}).items():
+            for category, access in categories.items():
+                if category not in ROLE_CATEGORIES[role]:
+                    continue
+                AgreementRule.objects.update_or_create(
+                    agreement=agreement,
+                    party=agency,
+                    role=role,
+                    category=category,
+                    defaults={"access": access},
+                )
+    return agreement
+
+
+@transaction.atomic
+def break_glass(
+    *, actor: Any, person_id: int, reason: str, now: datetime | None = None
+) -> BreakGlassGrant:
+    """Open one person's records to a user who has no access, for an emergency, for an hour.
+
+    Only for someone who works in the person's program (the grant widens what they see, not
+    who they are); the reason and every later read are audited, and the grant waits in the
+    supervisors' review queue.
+    """
+    from corespond.core.access import system
+    from corespond.people.models import Person
+
+    if len(reason.strip()) < 10:
+        raise ValidationError({"reason": ERR_REASON})
+    person = system(Person.objects.filter(pk=person_id), reason="break-the-glass check").get()
+    require_role(actor, frozenset(R.values) - {R.EVALUATOR}, program_id=person.program_id)
+    now = now or timezone.now()
+    grant = BreakGlassGrant.objects.create(
+        user=actor,
+        person=person,
+        reason=reason.strip(),
+        granted_at=now,
+        expires_at=now + timedelta(minutes=BREAK_GLASS_MINUTES),
+    )
+    audit_event(
+        user=actor,
+        action=Action.VIEW,
+        model=Person,
+        ids=[person.pk],
+        purpose=f"break-the-glass: {reason.strip()}"[:64],
+    )
+    return grant
+
+
+@transaction.atomic
+def break_glass_review(*, actor: Any, grant_id: int, note: str) -> BreakGlassGrant:
+    grant = BreakGlassGrant.objects.select_for_update().select_related("person").get(pk=grant_id)
+    require_role(actor, REVIEW_ROLES, program_id=grant.person.program_id)
+    if grant.user_id == actor.pk:
+        raise PermissionDenied("A use of break-the-glass is reviewed by someone else.")
+    grant.reviewed_by, grant.reviewed_at, grant.review_note = actor, timezone.now(), note[:300]
+    grant.save(update_fields=["reviewed_by", "reviewed_at", "review_note"])
+    return grant
