@@ -15,6 +15,8 @@ urlpatterns = [
     path("calls/", include("corespond.intake.urls")),
     path("dispatch/", include("corespond.dispatch.urls")),
     path("field/", include("corespond.field.urls")),
+    path("people/", include("corespond.people.urls")),
+    path("sharing/", include("corespond.sharing.urls")),
     path("care/", include("corespond.care.urls")),
     path("outcomes/", include("corespond.outcomes.urls")),
     path("admin/", admin.site.urls),

@@ -18,6 +18,7 @@ from corespond.core.roles import (
     PROTOCOL_ROLES,
     has_role,
 )
+from corespond.sharing.services import REVIEW_ROLES
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -40,6 +41,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         links.append(("Follow-ups", reverse("care:followups"), ""))
         links.append(("Referrals", reverse("care:referrals"), ""))
     links.append(("Resources", reverse("care:resources"), ""))
+    if has_role(user, REVIEW_ROLES):
+        links.append(("Access review", reverse("sharing:review_queue"), ""))
     if has_role(user, OUTCOME_ROLES):
         links.append(("Metrics", reverse("outcomes:metrics"), ""))
     return {"nav": links}

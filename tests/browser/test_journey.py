@@ -256,3 +256,53 @@ def test_an_officer_sets_up_the_second_factor_on_a_phone(world, browser, live_se
         assert phone.evaluate("document.documentElement.scrollWidth") <= 375
     finally:
         context.close()
+
+
+def test_what_each_persona_sees_of_a_person_and_emergency_access(
+    world, page_factory, live_server
+) -> None:
+    from corespond.care.models import Resource
+    from corespond.care.services import referral_create
+    from corespond.dispatch.services import unit_assign
+    from corespond.field import services as field
+    from tests.journey import encounter_of, make_call
+
+    call = make_call(world)
+    encounter = encounter_of(unit_assign(actor=world.alice, call_id=call.pk, team_id=world.team.pk))
+    person = field.encounter_person_add(
+        actor=world.oscar, encounter_id=encounter.pk, given_name="Robin", family_name="Ash"
+    )
+    resource = Resource.objects.create(
+        program=world.program, organization="Harbor", name="Crisis respite", category="crisis"
+    )
+    referral_create(actor=world.clara, person_id=person.pk, resource_id=resource.pk)
+    url = f"{live_server.url}/people/{person.pk}/"
+
+    # The clinician sees the referral.
+    clara = page_factory("clara", PASSWORD)
+    clara.goto(url)
+    assert "Crisis respite" in clara.inner_text("main")
+
+    # A partner agency's officer sees who it is and the contact, not the care.
+    bob = page_factory("bob", PASSWORD)
+    bob.goto(url)
+    assert "Robin Ash" in bob.inner_text("h1")
+    assert "Crisis respite" not in bob.inner_text("main")
+    assert "Not shared with your agency" in bob.get_by_test_id("referrals-withheld").inner_text()
+    # In an emergency he opens it, with a reason; the page says so.
+    bob.get_by_text("Emergency access (break the glass)").click()
+    bob.get_by_label("Why you need this record now").fill(
+        "Person barricaded with a knife; need crisis history"
+    )
+    bob.get_by_role("button", name="Open in an emergency").click()
+    assert "Crisis respite" in bob.inner_text("main")
+    assert "barricaded" in bob.get_by_test_id("break-glass-banner").inner_text()
+
+    # The program manager reviews the use.
+    manny = page_factory("manny", PASSWORD)
+    nav(manny, "Access review")
+    row = manny.locator("tr", has_text="barricaded")
+    assert "Bob" in row.inner_text()
+    row.get_by_label("Note").fill("Confirmed with the incident report")
+    row.get_by_role("button", name="Mark reviewed").click()
+    assert "Reviewed by M" in manny.locator("tr", has_text="barricaded").inner_text()

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from corespond.people import views
+
+app_name = "people"
+urlpatterns = [
+    path("<int:person_id>/", views.person_detail, name="person"),
+    path("<int:person_id>/break-the-glass/", views.break_glass, name="break_glass"),
+]

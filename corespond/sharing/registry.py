@@ -1,0 +1,51 @@
+"""Every page and endpoint, by what it shows: the policy-driven test matrix reads this.
+
+A view that shows person-level data names the data category of its rows; the rows it shows
+come through the gate, so the sharing policy decides them. A view that shows none says why.
+A new URL in neither table fails the test suite (tests/sharing/test_matrix.py), so nobody
+adds a page of person-level data without deciding what it is.
+"""
+
+from __future__ import annotations
+
+from corespond.core.vocab import DataCategory as C
+
+# url name -> category of the person-level rows it shows (or takes)
+PERSON_LEVEL: dict[str, str] = {
+    "intake:call_list": C.INCIDENT,
+    "intake:call_detail": C.INCIDENT,
+    "intake:call_close_unserved": C.INCIDENT,
+    "dispatch:board": C.INCIDENT,
+    "dispatch:board_events": C.INCIDENT,
+    "dispatch:assign": C.INCIDENT,
+    "field:mine": C.ENCOUNTER,
+    "field:encounter": C.ENCOUNTER,
+    "field:stamp": C.ENCOUNTER,
+    "field:person_add": C.IDENTITY,
+    "care:followups": C.ENCOUNTER,
+    "care:followup": C.ENCOUNTER,
+    "care:referrals": C.REFERRAL,
+    "care:referral_status": C.REFERRAL,
+    "people:person": C.IDENTITY,
+    "people:break_glass": C.IDENTITY,
+}
+
+# url name -> why it shows no person-level rows
+NO_PERSON_DATA: dict[str, str] = {
+    "home": "the user's own memberships",
+    "healthz": "load balancer check",
+    "activity": "records the user's own activity",
+    "login": "sign-in",
+    "logout": "sign-out",
+    "mfa_setup": "the user's own second factor",
+    "mfa_verify": "the user's own second factor",
+    "intake:call_new": "a form; the call it creates is shown by call_detail",
+    "intake:protocol": "protocol rules",
+    "intake:protocol_draft_new": "protocol rules",
+    "intake:protocol_version": "protocol rules and their synthetic examples",
+    "dispatch:preview": "triage of facts sent in the request; teams are not person-level",
+    "care:resources": "the resource directory",
+    "outcomes:metrics": "aggregates through the gate's count-only access, small cells hidden",
+    "sharing:review_queue": "who used emergency access and why; person ids only",
+    "sharing:review": "marks a use of emergency access as reviewed",
+}
