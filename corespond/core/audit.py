@@ -255,6 +255,7 @@ class Disclosure:
     who: str
     action: str
     model: str
+    category: str
     record_ids: list[Any]
     purpose: str
     remote_addr: str | None
@@ -263,7 +264,10 @@ class Disclosure:
 def disclosures(person_id: int) -> list[Disclosure]:
     """Who read or changed which of the person's records, when, from where and why, oldest
     first. The run is itself an audit entry."""
+    from django.apps import apps
+
     records = records_of_person(person_id)
+    categories = {label: apps.get_model(label).GATE_CATEGORY for label in records}
     out: list[Disclosure] = []
     events = (
         AuditEvent.objects.filter(model__in=list(records))
@@ -283,6 +287,7 @@ def disclosures(person_id: int) -> list[Disclosure]:
                 who,
                 event.action,
                 event.model,
+                categories[event.model],
                 hits,
                 event.purpose,
                 event.remote_addr,

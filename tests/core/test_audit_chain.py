@@ -140,6 +140,7 @@ def test_a_persons_accounting_of_disclosures_lists_who_saw_their_records(world) 
     seen = {(r["who"], r["model"], r["action"]) for r in rows}
     assert ("clara", "people.Person", "view") in seen
     assert ("clara", "field.Encounter", "view") in seen
+    assert {r["category"] for r in rows if r["model"] == "people.Person"} == {"identity"}
     assert all(person.pk in r["record_ids"] for r in rows if r["model"] == "people.Person")
     # Nobody else's records leak into the list, and producing it is itself audited.
     assert not any(r["model"] == "people.Person" and r["record_ids"] != [person.pk] for r in rows)

@@ -65,7 +65,17 @@ class Command(BaseCommand):
 
     def _disclosures(self, options: dict[str, Any]) -> None:
         rows = audit.disclosures(options["person"])
-        fields = ["seq", "at", "who", "action", "model", "record_ids", "purpose", "remote_addr"]
+        fields = [
+            "seq",
+            "at",
+            "who",
+            "action",
+            "model",
+            "category",
+            "record_ids",
+            "purpose",
+            "remote_addr",
+        ]
         if options["format"] == "json":
             self.stdout.write(json.dumps([asdict(r) for r in rows], default=str, indent=2))
             return
@@ -82,5 +92,5 @@ class Command(BaseCommand):
             ids = ",".join(str(i) for i in r.record_ids)
             self.stdout.write(
                 f"#{r.seq:<7} {r.at:%Y-%m-%d %H:%M:%S} {r.who:<24} {r.action:<9} "
-                f"{r.model}[{ids}] {r.purpose} {r.remote_addr or ''}"
+                f"{r.model}[{ids}] ({r.category}) {r.purpose} {r.remote_addr or ''}"
             )
