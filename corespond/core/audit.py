@@ -217,7 +217,7 @@ def records_of_person(person_id: int) -> dict[str, set[Any]]:
     from corespond.care.models import FollowUp, FollowUpAttempt, Referral, ReferralStatusChange
     from corespond.core.access import system
     from corespond.dispatch.models import Assignment
-    from corespond.field.models import Encounter, EncounterPerson
+    from corespond.field.models import Encounter, EncounterPerson, Screening
     from corespond.intake.models import Call, TriageDecision
     from corespond.people.models import Person
 
@@ -237,6 +237,7 @@ def records_of_person(person_id: int) -> dict[str, set[Any]]:
         Person: ids(Person.objects.filter(pk=person_id)),
         EncounterPerson: links,
         Encounter: encounters,
+        Screening: ids(Screening.objects.filter(encounter_id__in=encounters)),
         Call: calls,
         TriageDecision: ids(TriageDecision.objects.filter(call_id__in=calls)),
         Assignment: ids(Assignment.objects.filter(call_id__in=calls)),

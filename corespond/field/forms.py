@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from corespond.core.vocab import ContactOutcome, Disposition, TransportedBy
+from corespond.field import cssrs
 from corespond.field.models import EncounterPerson
 
 
@@ -39,3 +40,27 @@ class PersonForm(forms.Form):
     involvement = forms.ChoiceField(
         choices=EncounterPerson.Involvement.choices, initial=EncounterPerson.Involvement.SUBJECT
     )
+
+
+YES_NO = [("yes", "Yes"), ("no", "No")]
+
+
+class ScreeningForm(forms.Form):
+    """The C-SSRS screen: one yes/no per item; the page hides items the skip logic does not
+    ask, and the service refuses answers that break it."""
+
+    person = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="Person")
+
+    def __init__(self, *args: object, people: list[tuple[int, str]], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        person = self.fields["person"]
+        assert isinstance(person, forms.TypedChoiceField)
+        person.choices = [("", "Not recorded"), *[(str(pk), name) for pk, name in people]]
+        for item, (question, _) in cssrs.ITEMS.items():
+            self.fields[item] = forms.ChoiceField(
+                choices=YES_NO, required=False, label=question, widget=forms.RadioSelect
+            )
+
+    def answers(self) -> dict[str, bool | None]:
+        data = self.cleaned_data
+        return {item: {"yes": True, "no": False}.get(data.get(item) or "") for item in cssrs.ITEMS}

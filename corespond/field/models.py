@@ -151,3 +151,42 @@ class EncounterPerson(GatedModel):
 
     def __str__(self) -> str:
         return f"{self.person_id} in {self.encounter_id}"
+
+
+class Screening(GatedModel):
+    """A C-SSRS screen given during an encounter (field/cssrs.py has the items and scoring)."""
+
+    GATE_PROGRAM_PATH = "encounter__call__program"
+    # For the sharing policy (sharing/policy.py): category, recording agency, person.
+    GATE_CATEGORY = "screening"
+    GATE_OWNER_PATH = "encounter__call__agency"
+    GATE_PERSON_PATH = "person"
+
+    class RiskLevel(models.TextChoices):
+        NONE = "none", "None"
+        LOW = "low", "Low"
+        MODERATE = "moderate", "Moderate"
+        HIGH = "high", "High"
+
+    encounter = models.ForeignKey(Encounter, on_delete=models.PROTECT, related_name="screenings")
+    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT)
+    q1 = models.BooleanField(null=True)
+    q2 = models.BooleanField(null=True)
+    q3 = models.BooleanField(null=True)
+    q4 = models.BooleanField(null=True)
+    q5 = models.BooleanField(null=True)
+    q6 = models.BooleanField(null=True)
+    q6b = models.BooleanField(null=True)
+    risk_level = models.CharField(max_length=16, choices=RiskLevel.choices)
+    screened_at = models.DateTimeField()
+    screened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = GatedManager()
+
+    class Meta:
+        ordering = ["-screened_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"C-SSRS {self.risk_level} (encounter {self.encounter_id})"

@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from corespond.core.access import restrict
-from corespond.field.models import Encounter, EncounterPerson
+from corespond.field.models import Encounter, EncounterPerson, Screening
 
 
 def encounters_visible(*, user: Any) -> QuerySet[Encounter]:
@@ -25,4 +25,24 @@ def encounter_get(*, user: Any, encounter_id: int) -> Encounter:
 def people_in_encounter(*, user: Any, encounter_id: int) -> QuerySet[EncounterPerson]:
     return restrict(
         EncounterPerson.objects.select_related("person").filter(encounter_id=encounter_id), user
+    )
+
+
+def may_see_screening(*, user: Any, encounter: Encounter) -> bool:
+    """Whether the sharing policy lets the user see screening data of this encounter."""
+    from corespond.core.vocab import DataCategory
+    from corespond.sharing.policy import decide
+
+    return decide(
+        user,
+        category=DataCategory.SCREENING,
+        program_id=encounter.call.program_id,
+        owner_agency_id=encounter.call.agency_id,
+    ).allowed
+
+
+def screenings_for(*, user: Any, encounter_id: int) -> QuerySet[Screening]:
+    return restrict(
+        Screening.objects.select_related("person", "screened_by").filter(encounter_id=encounter_id),
+        user,
     )

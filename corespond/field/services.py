@@ -13,10 +13,11 @@ from django.utils import timezone
 from corespond.care.services import followup_create_for_encounter
 from corespond.core.access import Action, audit_event, restrict
 from corespond.core.roles import ENCOUNTER_ROLES, require_role
-from corespond.core.vocab import ContactOutcome, UnitStatus
+from corespond.core.vocab import ContactOutcome, Role, UnitStatus
 from corespond.dispatch.models import Assignment, Team
 from corespond.dispatch.services import status_when_free
-from corespond.field.models import STAMP_ORDER, Encounter, EncounterPerson
+from corespond.field import cssrs
+from corespond.field.models import STAMP_ORDER, Encounter, EncounterPerson, Screening
 from corespond.intake.models import Call
 from corespond.people.models import Person
 
@@ -250,3 +251,47 @@ def encounter_complete(*, actor: Any, encounter_id: int) -> Encounter:
     )
     followup_create_for_encounter(actor=actor, encounter=encounter, now=now)
     return encounter
+
+
+ERR_SCREEN_PERSON = "That person is not recorded in this encounter."
+SCREENING_ROLES = frozenset({Role.CLINICIAN, Role.PARAMEDIC, Role.PEER, Role.SUPERVISOR})
+
+
+@transaction.atomic
+def screening_record(
+    *,
+    actor: Any,
+    encounter_id: int,
+    answers: dict[str, bool | None],
+    person_id: int | None = None,
+) -> Screening:
+    """Record a C-SSRS screen with the risk level its answers give (field/cssrs.py).
+
+    Only roles that hold screening data give it (clinicians, paramedics, peers); the answers
+    must follow the skip logic, or nothing is written and the item is named.
+    """
+    require_role(actor, SCREENING_ROLES)
+    encounter = _encounter_for_change(actor, encounter_id)
+    require_role(actor, SCREENING_ROLES, program_id=encounter.call.program_id)
+    try:
+        result = cssrs.score(answers)
+    except cssrs.ScreeningError as exc:
+        raise ValidationError(str(exc)) from exc
+    if person_id is not None:
+        in_encounter = restrict(
+            EncounterPerson.objects.filter(encounter=encounter, person_id=person_id), actor
+        ).exists()
+        if not in_encounter:
+            raise ValidationError({"person": ERR_SCREEN_PERSON})
+    screening = Screening.objects.create(
+        encounter=encounter,
+        person_id=person_id,
+        risk_level=result.risk_level,
+        screened_at=timezone.now(),
+        screened_by=actor,
+        **result.answers,
+    )
+    audit_event(
+        user=actor, action=Action.CREATE, model=Screening, ids=[screening.pk], purpose="field"
+    )
+    return screening

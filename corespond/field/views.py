@@ -12,8 +12,8 @@ from django.views.decorators.http import require_POST
 from corespond.core.access import acting_user
 from corespond.core.roles import ENCOUNTER_ROLES, require_role
 from corespond.dispatch.selectors import open_assignment_for_member
-from corespond.field import selectors, services
-from corespond.field.forms import EncounterForm, PersonForm
+from corespond.field import cssrs, selectors, services
+from corespond.field.forms import EncounterForm, PersonForm, ScreeningForm
 from corespond.field.models import Encounter
 
 STAMP_LABELS = [
@@ -97,6 +97,7 @@ def encounter(request: HttpRequest, encounter_id: int) -> HttpResponse:
             "person_form": PersonForm(),
             "people": selectors.people_in_encounter(user=request.user, encounter_id=enc.pk),
             "stamps": [(f, label, getattr(enc, f)) for f, label in STAMP_LABELS],
+            **_screening_context(request, enc),
         },
         status=status,
     )
@@ -140,3 +141,53 @@ def person_add(request: HttpRequest, encounter_id: int) -> HttpResponse:
     else:
         messages.success(request, "Person added.")
     return redirect("field:encounter", encounter_id=encounter_id)
+
+
+def _screening_context(
+    request: HttpRequest, enc: Encounter, form: ScreeningForm | None = None
+) -> dict[str, object]:
+    """The C-SSRS section, for those whose role and agreements allow screening data."""
+    may_screen = selectors.may_see_screening(user=request.user, encounter=enc)
+    if not may_screen:
+        return {"may_screen": False}
+    people = [
+        (link.person_id, str(link.person))
+        for link in selectors.people_in_encounter(user=request.user, encounter_id=enc.pk)
+    ]
+    return {
+        "may_screen": True,
+        "screenings": selectors.screenings_for(user=request.user, encounter_id=enc.pk),
+        "screening_form": form or ScreeningForm(people=people),
+        "high_risk_action": cssrs.HIGH_RISK_ACTION,
+    }
+
+
+@login_required
+@require_POST
+def screening(request: HttpRequest, encounter_id: int) -> HttpResponse:
+    require_role(request.user, ENCOUNTER_ROLES)
+    enc = _get(request, encounter_id)
+    people = [
+        (link.person_id, str(link.person))
+        for link in selectors.people_in_encounter(user=request.user, encounter_id=enc.pk)
+    ]
+    form = ScreeningForm(request.POST, people=people)
+    if form.is_valid():
+        try:
+            result = services.screening_record(
+                actor=request.user,
+                encounter_id=enc.pk,
+                answers=form.answers(),
+                person_id=form.cleaned_data.get("person"),
+            )
+        except ValidationError as exc:
+            messages.error(request, "Screen not saved: " + " ".join(exc.messages))
+        else:
+            level = result.get_risk_level_display()
+            if result.risk_level == "high":
+                messages.error(request, f"C-SSRS risk: {level}. {cssrs.HIGH_RISK_ACTION}")
+            else:
+                messages.success(request, f"C-SSRS saved. Risk level: {level}.")
+    else:
+        messages.error(request, "Screen not saved: check the answers.")
+    return redirect("field:encounter", encounter_id=enc.pk)

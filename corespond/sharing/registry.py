@@ -22,6 +22,7 @@ PERSON_LEVEL: dict[str, str] = {
     "field:encounter": C.ENCOUNTER,
     "field:stamp": C.ENCOUNTER,
     "field:person_add": C.IDENTITY,
+    "field:screening": C.SCREENING,
     "care:followups": C.ENCOUNTER,
     "care:followup": C.ENCOUNTER,
     "care:referrals": C.REFERRAL,

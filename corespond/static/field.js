@@ -35,3 +35,28 @@
     });
   });
 })();
+
+// C-SSRS skip logic (field/cssrs.py has the same rule, and the server enforces it): items 3
+// to 5 only when 2 is yes, 6b only when 6 is yes. Hidden items are cleared so that a changed
+// answer never leaves a stale one behind.
+(function () {
+  "use strict";
+  const form = document.querySelector("form[data-cssrs]");
+  if (!form) return;
+  function answer(item) {
+    const checked = form.querySelector('input[name="' + item + '"]:checked');
+    return checked ? checked.value : "";
+  }
+  function update() {
+    const asked = { q1: true, q2: true, q6: true };
+    if (answer("q2") === "yes") { asked.q3 = asked.q4 = asked.q5 = true; }
+    if (answer("q6") === "yes") { asked.q6b = true; }
+    form.querySelectorAll("fieldset[data-item]").forEach(function (set) {
+      const show = Boolean(asked[set.dataset.item]);
+      set.hidden = !show;
+      if (!show) set.querySelectorAll("input").forEach(function (i) { i.checked = false; });
+    });
+  }
+  form.addEventListener("change", update);
+  update();
+})();

@@ -306,3 +306,36 @@ def test_what_each_persona_sees_of_a_person_and_emergency_access(
     row.get_by_label("Note").fill("Confirmed with the incident report")
     row.get_by_role("button", name="Mark reviewed").click()
     assert "Reviewed by M" in manny.locator("tr", has_text="barricaded").inner_text()
+
+
+def test_a_clinician_screens_with_the_c_ssrs_on_a_phone(world, page_factory, live_server):
+    from corespond.dispatch.services import unit_assign
+    from corespond.field import services as field
+    from tests.journey import encounter_of, make_call
+
+    call = make_call(world)
+    encounter = encounter_of(unit_assign(actor=world.alice, call_id=call.pk, team_id=world.team.pk))
+    field.encounter_person_add(actor=world.clara, encounter_id=encounter.pk, given_name="Ira")
+    phone = page_factory("clara", PASSWORD, width=375, height=812)
+    phone.goto(f"{live_server.url}/field/encounters/{encounter.pk}/")
+    screen = phone.locator("form[data-cssrs]")
+    item = lambda name: screen.locator(f"fieldset[data-item='{name}']")  # noqa: E731
+    # Only 1, 2 and 6 are asked at first; a yes to 2 brings 3 to 5.
+    assert item("q3").is_hidden() and item("q6b").is_hidden()
+    screen.get_by_label("Person").select_option(label="Ira")
+    item("q1").get_by_label("Yes").check()
+    item("q2").get_by_label("Yes").check()
+    assert item("q3").is_visible() and item("q5").is_visible()
+    item("q3").get_by_label("Yes").check()
+    item("q4").get_by_label("Yes").check()
+    item("q5").get_by_label("No").check()
+    item("q6").get_by_label("No").check()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 375
+    screen.get_by_role("button", name="Save screen").click()
+    result = phone.get_by_test_id("cssrs-result")
+    assert "risk High" in result.inner_text()
+    assert "do not leave the person alone" in result.inner_text()
+    # The co-responding officer's page has no screening section at all.
+    officer = page_factory("oscar", PASSWORD, width=375, height=812)
+    officer.goto(f"{live_server.url}/field/encounters/{encounter.pk}/")
+    assert "C-SSRS" not in officer.inner_text("main")

@@ -29,6 +29,7 @@ EXPECTED_PROTECTED = {
     "dispatch.Assignment",
     "field.Encounter",
     "field.EncounterPerson",
+    "field.Screening",
     "intake.Call",
     "intake.TriageDecision",
     "people.Person",

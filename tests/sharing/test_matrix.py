@@ -22,7 +22,7 @@ from corespond.care.services import referral_create
 from corespond.core.access import restrict
 from corespond.core.vocab import AgencyKind, DataCategory, Role
 from corespond.field import services as field
-from corespond.field.models import Encounter
+from corespond.field.models import Encounter, Screening
 from corespond.intake.models import Call
 from corespond.people.models import Person
 from corespond.sharing import registry
@@ -46,6 +46,7 @@ ROW_MODELS: dict[str, Any] = {
     DataCategory.ENCOUNTER: Encounter,
     DataCategory.IDENTITY: Person,
     DataCategory.REFERRAL: Referral,
+    DataCategory.SCREENING: Screening,
 }
 
 
@@ -72,6 +73,7 @@ class Matrix:
     encounter: Encounter
     person: Person
     referral: Referral
+    screening: Screening
     agencies: dict[str, Any]
 
 
@@ -89,6 +91,12 @@ def matrix(world) -> Matrix:
         program=world.program, organization="Harbor", name="Crisis respite", category="crisis"
     )
     referral = referral_create(actor=world.clara, person_id=person.pk, resource_id=resource.pk)
+    screening = field.screening_record(
+        actor=world.clara,
+        encounter_id=encounter.pk,
+        person_id=person.pk,
+        answers={"q1": True, "q2": False, "q6": False},
+    )
     # A police agency that joined the program after the agreement was signed.
     hill = AgencyFactory(slug="hill-pd", name="Hill PD", kind=AgencyKind.POLICE)
     world.program.agencies.add(hill)
@@ -99,7 +107,7 @@ def matrix(world) -> Matrix:
         NO_AGREEMENT: hill,
         NO_RELATION: world.far_county,
     }
-    return Matrix(world, call, encounter, person, referral, agencies)
+    return Matrix(world, call, encounter, person, referral, screening, agencies)
 
 
 def _user(matrix: Matrix, role: str, situation: str) -> Any:
@@ -110,7 +118,13 @@ def _user(matrix: Matrix, role: str, situation: str) -> Any:
 @pytest.mark.parametrize("role", Role.values)
 def test_every_category_and_situation_for_a_role(matrix: Matrix, role: str) -> None:
     m = matrix
-    ids = {Call: m.call.pk, Encounter: m.encounter.pk, Person: m.person.pk, Referral: m.referral.pk}
+    ids = {
+        Call: m.call.pk,
+        Encounter: m.encounter.pk,
+        Person: m.person.pk,
+        Referral: m.referral.pk,
+        Screening: m.screening.pk,
+    }
     wrong: list[str] = []
     for situation in SITUATIONS:
         user = _user(m, role, situation)
