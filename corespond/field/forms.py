@@ -23,6 +23,21 @@ class EncounterForm(forms.Form):
     use_of_force = forms.BooleanField(required=False, label="Use of force")
     injury_person = forms.BooleanField(required=False, label="Person injured")
     injury_staff = forms.BooleanField(required=False, label="Staff injured")
+    # The values the page showed, so that only this user's changes are saved (see
+    # field.services.encounter_update_merged).
+    original = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    RECORD = (
+        "contact_outcome",
+        "disposition",
+        "disposition_text",
+        "transported_by",
+        "service_provided",
+        "involuntary_hold",
+        "use_of_force",
+        "injury_person",
+        "injury_staff",
+    )
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}

@@ -295,3 +295,51 @@ def screening_record(
         user=actor, action=Action.CREATE, model=Screening, ids=[screening.pk], purpose="field"
     )
     return screening
+
+
+class EditConflict(ValidationError):
+    """Someone else changed a field this user also changed since the page was loaded."""
+
+    def __init__(self, conflicts: dict[str, tuple[str, str]], by: str, at: datetime) -> None:
+        self.conflicts, self.by, self.at = conflicts, by, at
+        fields = ", ".join(_label(f).replace("_", " ") for f in conflicts)
+        super().__init__(
+            ERR_CONFLICT.format(by=by, at=f"{timezone.localtime(at):%H:%M}", fields=fields)
+        )
+
+
+ERR_CONFLICT = (
+    "{by} saved this record at {at} while you were editing, and changed {fields} too. Their "
+    "values are shown beside yours below: check them, then save again."
+)
+
+
+def _as_text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+@transaction.atomic
+def encounter_update_merged(
+    *, actor: Any, encounter_id: int, original: dict[str, str], **fields: Any
+) -> Encounter:
+    """Save only what this user changed since loading the page (``original``: the values the
+    page showed, as text), so two team members editing different fields both keep their work;
+    where both changed the same field differently, refuse with EditConflict and save nothing.
+    """
+    encounter = _encounter_for_change(actor, encounter_id)
+    changed = {
+        name: value
+        for name, value in fields.items()
+        if name in original and _as_text(value) != original[name]
+    }
+    conflicts = {}
+    for name, value in changed.items():
+        current = _as_text(getattr(encounter, name))
+        if current != original[name] and current != _as_text(value):
+            conflicts[name] = (_as_text(value), current)
+    if conflicts:
+        by = str(encounter.recorded_by) if encounter.recorded_by else "Someone"
+        raise EditConflict(conflicts, by, encounter.updated_at)
+    if not changed:
+        return encounter
+    return encounter_update(actor=actor, encounter_id=encounter_id, **changed)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -56,17 +58,19 @@ def mine(request: HttpRequest) -> HttpResponse:
 def encounter(request: HttpRequest, encounter_id: int) -> HttpResponse:
     require_role(request.user, ENCOUNTER_ROLES)
     enc = _get(request, encounter_id)
-    form = EncounterForm(
-        request.POST or None,
-        initial={f: getattr(enc, f) for f in EncounterForm.base_fields},
-    )
+    form = EncounterForm(request.POST or None, initial=_initial(enc))
     status = 200
     if request.method == "POST":
         if form.is_valid():
+            data = dict(form.cleaned_data)
+            original = _original(data.pop("original", ""), enc)
             try:
-                services.encounter_update(
-                    actor=request.user, encounter_id=enc.pk, **form.cleaned_data
+                services.encounter_update_merged(
+                    actor=request.user, encounter_id=enc.pk, original=original, **data
                 )
+            except services.EditConflict as exc:
+                form = _conflict_form(request, exc, _get(request, encounter_id))
+                status = 409
             except ValidationError as exc:
                 for message in exc.messages:
                     form.add_error(None, message)
@@ -191,3 +195,38 @@ def screening(request: HttpRequest, encounter_id: int) -> HttpResponse:
     else:
         messages.error(request, "Screen not saved: check the answers.")
     return redirect("field:encounter", encounter_id=enc.pk)
+
+
+def _initial(enc: Encounter) -> dict[str, object]:
+    values = {f: getattr(enc, f) for f in EncounterForm.RECORD}
+    values["original"] = json.dumps({f: services._as_text(v) for f, v in values.items()})
+    return values
+
+
+def _original(raw: str, enc: Encounter) -> dict[str, str]:
+    """The values the page was loaded with; a page without them (an old tab) is treated as
+    loaded now, so its values replace the current ones as before."""
+    try:
+        data = json.loads(raw) if raw else None
+    except json.JSONDecodeError:
+        data = None
+    if not isinstance(data, dict):
+        return {f: services._as_text(getattr(enc, f)) for f in EncounterForm.RECORD}
+    return {str(k): str(v) for k, v in data.items()}
+
+
+def _conflict_form(
+    request: HttpRequest, exc: services.EditConflict, enc: Encounter
+) -> EncounterForm:
+    """The user's values again, each conflicting field showing what was saved meanwhile, and
+    the page's baseline moved to now: saving again is a deliberate choice."""
+    posted = request.POST.copy()
+    posted["original"] = str(_initial(enc)["original"])
+    form = EncounterForm(posted, initial=_initial(enc))
+    form.is_valid()
+    form.add_error(None, str(exc.message))
+    for name, (_, theirs) in exc.conflicts.items():
+        field = form.fields[name]
+        shown = dict(getattr(field, "choices", [])).get(theirs, theirs)
+        form.add_error(name, f"Saved meanwhile by {exc.by}: {shown or 'empty'}")
+    return form
