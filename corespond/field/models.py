@@ -190,3 +190,30 @@ class Screening(GatedModel):
 
     def __str__(self) -> str:
         return f"C-SSRS {self.risk_level} (encounter {self.encounter_id})"
+
+
+class EncounterDraft(GatedModel):
+    """What one team member has typed into the encounter record but not saved yet: kept on
+    the server as they type, so a reload, a dead battery or a dropped connection loses
+    nothing. Removed when the record is saved."""
+
+    GATE_PROGRAM_PATH = "encounter__call__program"
+    # For the sharing policy (sharing/policy.py): category, recording agency, person.
+    GATE_CATEGORY = "encounter"
+    GATE_OWNER_PATH = "encounter__call__agency"
+    GATE_PERSON_PATH = "encounter__people"
+
+    encounter = models.ForeignKey(Encounter, on_delete=models.CASCADE, related_name="drafts")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    values = models.JSONField(default=dict)
+    saved_at = models.DateTimeField()
+
+    objects = GatedManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["encounter", "user"], name="one_draft_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"draft of encounter {self.encounter_id} by {self.user_id}"

@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from corespond.core.access import restrict
-from corespond.field.models import Encounter, EncounterPerson, Screening
+from corespond.field.models import Encounter, EncounterDraft, EncounterPerson, Screening
 
 
 def encounters_visible(*, user: Any) -> QuerySet[Encounter]:
@@ -46,3 +46,11 @@ def screenings_for(*, user: Any, encounter_id: int) -> QuerySet[Screening]:
         Screening.objects.select_related("person", "screened_by").filter(encounter_id=encounter_id),
         user,
     )
+
+
+def draft_for(*, user: Any, encounter: Encounter) -> EncounterDraft | None:
+    """The user's unsaved changes, if newer than the record's last save."""
+    draft = restrict(EncounterDraft.objects.filter(encounter=encounter, user=user), user).first()
+    if draft is None or draft.saved_at <= encounter.updated_at:
+        return None
+    return draft

@@ -17,7 +17,13 @@ from corespond.core.vocab import ContactOutcome, Role, UnitStatus
 from corespond.dispatch.models import Assignment, Team
 from corespond.dispatch.services import status_when_free
 from corespond.field import cssrs
-from corespond.field.models import STAMP_ORDER, Encounter, EncounterPerson, Screening
+from corespond.field.models import (
+    STAMP_ORDER,
+    Encounter,
+    EncounterDraft,
+    EncounterPerson,
+    Screening,
+)
 from corespond.intake.models import Call
 from corespond.people.models import Person
 
@@ -343,3 +349,35 @@ def encounter_update_merged(
     if not changed:
         return encounter
     return encounter_update(actor=actor, encounter_id=encounter_id, **changed)
+
+
+ERR_DRAFT = "A draft holds the record's fields as text (at most 2,000 characters each)."
+
+
+@transaction.atomic
+def draft_save(*, actor: Any, encounter_id: int, values: dict[str, Any]) -> EncounterDraft:
+    """Keep what the user has typed so far (the record's own fields only, as text)."""
+    from corespond.field.forms import EncounterForm
+
+    encounter = _encounter_for_change(actor, encounter_id)
+    if not isinstance(values, dict) or any(
+        not isinstance(v, str) or len(v) > 2000 for v in values.values()
+    ):
+        raise ValidationError(ERR_DRAFT)
+    kept = {k: v for k, v in values.items() if k in EncounterForm.RECORD}
+    draft = restrict(
+        EncounterDraft.objects.filter(encounter=encounter, user=actor), actor, action=Action.CHANGE
+    ).first()
+    if draft is None:
+        draft = EncounterDraft(encounter=encounter, user=actor)
+    draft.values, draft.saved_at = kept, timezone.now()
+    draft.save()
+    return draft
+
+
+def draft_discard(*, actor: Any, encounter_id: int) -> None:
+    restrict(
+        EncounterDraft.objects.filter(encounter_id=encounter_id, user=actor),
+        actor,
+        action=Action.CHANGE,
+    ).delete()

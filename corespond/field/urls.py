@@ -9,4 +9,5 @@ urlpatterns = [
     path("encounters/<int:encounter_id>/stamp/", views.stamp, name="stamp"),
     path("encounters/<int:encounter_id>/people/", views.person_add, name="person_add"),
     path("encounters/<int:encounter_id>/screening/", views.screening, name="screening"),
+    path("encounters/<int:encounter_id>/draft/", views.draft, name="draft"),
 ]

@@ -7,7 +7,7 @@ import json
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -58,7 +58,13 @@ def mine(request: HttpRequest) -> HttpResponse:
 def encounter(request: HttpRequest, encounter_id: int) -> HttpResponse:
     require_role(request.user, ENCOUNTER_ROLES)
     enc = _get(request, encounter_id)
-    form = EncounterForm(request.POST or None, initial=_initial(enc))
+    draft = selectors.draft_for(user=request.user, encounter=enc)
+    initial = _initial(enc)
+    if draft is not None and request.method != "POST":
+        # Unsaved typing from before a reload or a lost connection: show it again. The
+        # baseline ("original") stays the saved record, so merging still works.
+        initial.update({k: v for k, v in draft.values.items() if k in EncounterForm.RECORD})
+    form = EncounterForm(request.POST or None, initial=initial)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -84,9 +90,11 @@ def encounter(request: HttpRequest, encounter_id: int) -> HttpResponse:
                             form.add_error(None, message)
                         status = 400
                     else:
+                        services.draft_discard(actor=request.user, encounter_id=enc.pk)
                         messages.success(request, "Encounter complete. The team is available.")
                         return redirect("field:mine")
                 else:
+                    services.draft_discard(actor=request.user, encounter_id=enc.pk)
                     messages.success(request, "Saved.")
                     return redirect("field:encounter", encounter_id=enc.pk)
         else:
@@ -102,6 +110,7 @@ def encounter(request: HttpRequest, encounter_id: int) -> HttpResponse:
             "people": selectors.people_in_encounter(user=request.user, encounter_id=enc.pk),
             "stamps": [(f, label, getattr(enc, f)) for f, label in STAMP_LABELS],
             **_screening_context(request, enc),
+            "draft": draft if request.method != "POST" else None,
         },
         status=status,
     )
@@ -230,3 +239,19 @@ def _conflict_form(
         shown = dict(getattr(field, "choices", [])).get(theirs, theirs)
         form.add_error(name, f"Saved meanwhile by {exc.by}: {shown or 'empty'}")
     return form
+
+
+@login_required
+@require_POST
+def draft(request: HttpRequest, encounter_id: int) -> HttpResponse:
+    """Autosave: the page sends the record's fields as the user types (JSON)."""
+    require_role(request.user, ENCOUNTER_ROLES)
+    try:
+        values = json.loads(request.body or b"{}").get("values")
+        saved = services.draft_save(actor=request.user, encounter_id=encounter_id, values=values)
+    except Encounter.DoesNotExist as exc:
+        raise Http404 from exc
+    except (ValueError, AttributeError, ValidationError) as exc:
+        message = " ".join(getattr(exc, "messages", [services.ERR_DRAFT]))
+        return JsonResponse({"error": message}, status=400)
+    return JsonResponse({"saved_at": saved.saved_at.isoformat()})

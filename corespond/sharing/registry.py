@@ -23,6 +23,7 @@ PERSON_LEVEL: dict[str, str] = {
     "field:stamp": C.ENCOUNTER,
     "field:person_add": C.IDENTITY,
     "field:screening": C.SCREENING,
+    "field:draft": C.ENCOUNTER,
     "care:followups": C.ENCOUNTER,
     "care:followup": C.ENCOUNTER,
     "care:referrals": C.REFERRAL,

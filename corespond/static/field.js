@@ -60,3 +60,73 @@
   form.addEventListener("change", update);
   update();
 })();
+
+// Autosave of the encounter record: what the user types is sent to the server a moment after
+// they stop typing, so a reload or a lost phone loses nothing. Without a connection the draft
+// waits in this tab (sessionStorage, gone when the tab closes) and is sent when the
+// connection returns.
+(function () {
+  "use strict";
+  const form = document.querySelector("form[data-draft-url]");
+  const token = document.querySelector('meta[name="csrf-token"]');
+  if (!form || !token) return;
+  const status = form.querySelector("[data-draft-status]");
+  const key = form.dataset.draftKey;
+  let timer = null;
+  function values() {
+    const out = {};
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || el.type === "hidden" || el.type === "submit") return;
+      out[el.name] = el.type === "checkbox" ? (el.checked ? "True" : "False") : el.value;
+    });
+    return out;
+  }
+  function say(text) { if (status) status.textContent = text; }
+  function send() {
+    const body = JSON.stringify({ values: values() });
+    window.sessionStorage.setItem(key, body);
+    fetch(form.dataset.draftUrl, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": token.content },
+      body: body,
+    }).then(function (response) {
+      if (!response.ok) throw new Error(String(response.status));
+      window.sessionStorage.removeItem(key);
+      const now = new Date();
+      say("Draft saved " + now.toTimeString().slice(0, 5));
+    }).catch(function () {
+      say("No connection: your changes are kept on this phone and sent when it returns.");
+    });
+  }
+  function later() {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(send, 800);
+  }
+  form.addEventListener("input", later);
+  form.addEventListener("change", later);
+  form.addEventListener("submit", function () {
+    window.clearTimeout(timer);
+    window.sessionStorage.removeItem(key);
+  });
+  window.addEventListener("online", function () {
+    if (window.sessionStorage.getItem(key)) send();
+  });
+  // A draft that never reached the server (offline reload): put it back and send it.
+  const pending = window.sessionStorage.getItem(key);
+  if (pending) {
+    try {
+      const saved = JSON.parse(pending).values || {};
+      Object.keys(saved).forEach(function (name) {
+        const el = form.elements[name];
+        if (!el) return;
+        if (el.type === "checkbox") el.checked = saved[name] === "True";
+        else el.value = saved[name];
+      });
+      say("Restored changes kept on this phone; sending them now.");
+      send();
+    } catch (e) {
+      window.sessionStorage.removeItem(key);
+    }
+  }
+})();

@@ -339,3 +339,37 @@ def test_a_clinician_screens_with_the_c_ssrs_on_a_phone(world, page_factory, liv
     officer = page_factory("oscar", PASSWORD, width=375, height=812)
     officer.goto(f"{live_server.url}/field/encounters/{encounter.pk}/")
     assert "C-SSRS" not in officer.inner_text("main")
+
+
+def test_typing_survives_a_reload_and_a_dropped_connection(world, page_factory, live_server):
+    from corespond.dispatch.services import unit_assign
+    from tests.journey import encounter_of, make_call
+
+    call = make_call(world)
+    encounter = encounter_of(unit_assign(actor=world.alice, call_id=call.pk, team_id=world.team.pk))
+    url = f"{live_server.url}/field/encounters/{encounter.pk}/"
+    phone = page_factory("clara", PASSWORD, width=375, height=812)
+    phone.goto(url)
+    phone.get_by_label("Disposition:", exact=True).select_option("crisis_facility")
+    phone.get_by_label("Disposition details").fill("Walk-in clinic tomorrow 9:00")
+    phone.locator("[data-draft-status]", has_text="Draft saved").wait_for(timeout=5000)
+    phone.reload()
+    assert phone.get_by_test_id("draft-restored").is_visible()
+    assert phone.get_by_label("Disposition:", exact=True).input_value() == "crisis_facility"
+    assert phone.get_by_label("Disposition details").input_value().startswith("Walk-in")
+
+    # The connection drops while typing: the page says so, keeps the text, and sends it as
+    # soon as the connection returns; a reload then shows it.
+    phone.context.set_offline(True)
+    phone.get_by_label("Disposition details").fill("Walk-in clinic, sister drives")
+    phone.locator("[data-draft-status]", has_text="No connection").wait_for(timeout=5000)
+    phone.context.set_offline(False)
+    phone.locator("[data-draft-status]", has_text="Draft saved").wait_for(timeout=5000)
+    phone.reload()
+    assert (
+        phone.get_by_label("Disposition details").input_value() == "Walk-in clinic, sister drives"
+    )
+    # Saving the record clears the draft.
+    phone.get_by_role("button", name="Save", exact=True).click()
+    phone.reload()
+    assert phone.get_by_test_id("draft-restored").count() == 0

@@ -28,6 +28,7 @@ EXPECTED_PROTECTED = {
     "care.ReferralStatusChange",
     "dispatch.Assignment",
     "field.Encounter",
+    "field.EncounterDraft",
     "field.EncounterPerson",
     "field.Screening",
     "intake.Call",

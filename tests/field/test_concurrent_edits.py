@@ -83,3 +83,27 @@ def test_the_same_change_by_both_is_no_conflict(world) -> None:
     oscar.post(url, {**BASE, "original": oscar_original, "contact_outcome": "engaged"})
     response = clara.post(url, {**BASE, "original": clara_original, "contact_outcome": "engaged"})
     assert response.status_code == 302
+
+
+def test_drafts_are_per_user_checked_and_cleared_by_saving(world) -> None:
+    import json
+
+    url, clara, oscar = _setup(world)
+    draft_url = url + "draft/"
+    ok = clara.post(
+        draft_url,
+        json.dumps({"values": {"disposition_text": "half typed", "colour": "red"}}),
+        content_type="application/json",
+    )
+    assert ok.status_code == 200
+    bad = clara.post(
+        draft_url, json.dumps({"values": {"disposition_text": 5}}), content_type="application/json"
+    )
+    assert bad.status_code == 400 and "as text" in bad.json()["error"]
+    assert clara.post(draft_url, "nonsense", content_type="application/json").status_code == 400
+    # Her draft comes back to her only; the partner sees the saved record.
+    assert "half typed" in clara.get(url).content.decode()
+    assert "half typed" not in oscar.get(url).content.decode()
+    original = _open(clara, url)
+    clara.post(url, {**BASE, "original": original, "disposition_text": "done"})
+    assert "unsaved changes" not in clara.get(url).content.decode()
