@@ -18,6 +18,7 @@ from corespond.core.roles import (
     PROTOCOL_ROLES,
     has_role,
 )
+from corespond.field.services import REVIEW_ROLES as CRITICAL_REVIEW_ROLES
 from corespond.sharing.services import REVIEW_ROLES
 
 
@@ -41,6 +42,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         links.append(("Follow-ups", reverse("care:followups"), ""))
         links.append(("Referrals", reverse("care:referrals"), ""))
     links.append(("Resources", reverse("care:resources"), ""))
+    if has_role(user, CRITICAL_REVIEW_ROLES):
+        links.append(("Critical incidents", reverse("field:critical"), ""))
     if has_role(user, REVIEW_ROLES):
         links.append(("Access review", reverse("sharing:review_queue"), ""))
     if has_role(user, OUTCOME_ROLES):

@@ -89,6 +89,12 @@ class Encounter(GatedModel):
         Person, through="EncounterPerson", related_name="encounters"
     )
     completed_at = models.DateTimeField(null=True, blank=True)
+    # Supervisor review of a critical incident (hold, use of force, injury).
+    critical_reviewed_at = models.DateTimeField(null=True, blank=True)
+    critical_reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    critical_review_note = models.CharField(max_length=500, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -119,6 +125,16 @@ class Encounter(GatedModel):
     @property
     def is_critical_incident(self) -> bool:
         return self.involuntary_hold or self.use_of_force or self.injury_person or self.injury_staff
+
+    @staticmethod
+    def critical() -> models.Q:
+        """Encounters a supervisor must review: a hold, force, or an injury."""
+        return (
+            models.Q(involuntary_hold=True)
+            | models.Q(use_of_force=True)
+            | models.Q(injury_person=True)
+            | models.Q(injury_staff=True)
+        )
 
 
 class EncounterPerson(GatedModel):

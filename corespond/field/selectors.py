@@ -54,3 +54,11 @@ def draft_for(*, user: Any, encounter: Encounter) -> EncounterDraft | None:
     if draft is None or draft.saved_at <= encounter.updated_at:
         return None
     return draft
+
+
+def critical_incidents(*, user: Any, reviewed: bool = False) -> QuerySet[Encounter]:
+    """Critical incidents the user may see: awaiting review (oldest first), or reviewed."""
+    qs = encounters_visible(user=user).filter(Encounter.critical())
+    if reviewed:
+        return qs.filter(critical_reviewed_at__isnull=False).order_by("-critical_reviewed_at")
+    return qs.filter(critical_reviewed_at__isnull=True).order_by("received_at")

@@ -381,3 +381,31 @@ def draft_discard(*, actor: Any, encounter_id: int) -> None:
         actor,
         action=Action.CHANGE,
     ).delete()
+
+
+REVIEW_ROLES = frozenset({Role.SUPERVISOR})
+ERR_NOT_CRITICAL = "Only critical incidents (hold, use of force, injury) go through review."
+ERR_REVIEW_NOTE = "Write what the review found (a sentence at least)."
+
+
+@transaction.atomic
+def critical_review(*, actor: Any, encounter_id: int, note: str) -> Encounter:
+    """A supervisor closes the review of a critical incident with a note."""
+    require_role(actor, REVIEW_ROLES)
+    encounter = (
+        restrict(Encounter.objects.select_for_update(of=("self",)), actor, action=Action.CHANGE)
+        .select_related("call")
+        .get(pk=encounter_id)
+    )
+    require_role(actor, REVIEW_ROLES, program_id=encounter.call.program_id)
+    if not encounter.is_critical_incident:
+        raise ValidationError(ERR_NOT_CRITICAL)
+    if len(note.strip()) < 10:
+        raise ValidationError({"note": ERR_REVIEW_NOTE})
+    encounter.critical_reviewed_at = timezone.now()
+    encounter.critical_reviewed_by = actor
+    encounter.critical_review_note = note.strip()[:500]
+    encounter.save(
+        update_fields=["critical_reviewed_at", "critical_reviewed_by", "critical_review_note"]
+    )
+    return encounter

@@ -5,6 +5,8 @@ from corespond.field import views
 app_name = "field"
 urlpatterns = [
     path("", views.mine, name="mine"),
+    path("critical/", views.critical, name="critical"),
+    path("encounters/<int:encounter_id>/review/", views.critical_review, name="critical_review"),
     path("encounters/<int:encounter_id>/", views.encounter, name="encounter"),
     path("encounters/<int:encounter_id>/stamp/", views.stamp, name="stamp"),
     path("encounters/<int:encounter_id>/people/", views.person_add, name="person_add"),

@@ -7,6 +7,7 @@ import json
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -255,3 +256,33 @@ def draft(request: HttpRequest, encounter_id: int) -> HttpResponse:
         message = " ".join(getattr(exc, "messages", [services.ERR_DRAFT]))
         return JsonResponse({"error": message}, status=400)
     return JsonResponse({"saved_at": saved.saved_at.isoformat()})
+
+
+@login_required
+def critical(request: HttpRequest) -> HttpResponse:
+    """The supervisors' queue of critical incidents (hold, use of force, injury)."""
+    require_role(request.user, services.REVIEW_ROLES)
+    reviewed = request.GET.get("show") == "reviewed"
+    incidents = selectors.critical_incidents(user=request.user, reviewed=reviewed)
+    page = Paginator(incidents, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "field/critical.html",
+        {"page": page, "reviewed": reviewed, "extra": "show=reviewed" if reviewed else ""},
+    )
+
+
+@login_required
+@require_POST
+def critical_review(request: HttpRequest, encounter_id: int) -> HttpResponse:
+    try:
+        services.critical_review(
+            actor=request.user, encounter_id=encounter_id, note=request.POST.get("note", "")
+        )
+    except Encounter.DoesNotExist as exc:
+        raise Http404 from exc
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Review recorded.")
+    return redirect("field:critical")

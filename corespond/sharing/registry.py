@@ -24,6 +24,8 @@ PERSON_LEVEL: dict[str, str] = {
     "field:person_add": C.IDENTITY,
     "field:screening": C.SCREENING,
     "field:draft": C.ENCOUNTER,
+    "field:critical": C.ENCOUNTER,
+    "field:critical_review": C.ENCOUNTER,
     "care:followups": C.ENCOUNTER,
     "care:followup": C.ENCOUNTER,
     "care:referrals": C.REFERRAL,
