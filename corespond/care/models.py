@@ -55,8 +55,13 @@ class FollowUp(GatedModel):
     GATE_OWNER_PATH = "encounter__call__agency"
     GATE_PERSON_PATH = "person"
 
+    class Kind(models.TextChoices):
+        FOLLOW_UP = "follow_up", "Follow-up after an encounter"
+        OUTREACH = "outreach", "Proactive outreach (repeated crises)"
+
     encounter = models.ForeignKey(Encounter, on_delete=models.PROTECT, related_name="followups")
     person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.FOLLOW_UP)
     due_at = models.DateTimeField(db_index=True)
     outcome = models.CharField(
         max_length=32, choices=FollowUpOutcome.choices, default=FollowUpOutcome.PENDING
@@ -73,7 +78,7 @@ class FollowUp(GatedModel):
         ordering = ["due_at", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["encounter", "person"], name="one_followup_per_encounter_person"
+                fields=["encounter", "person", "kind"], name="one_followup_per_encounter_person"
             )
         ]
 

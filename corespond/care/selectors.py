@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from corespond.care.models import FollowUp, Referral, Resource
 from corespond.core.access import programs_for, restrict
+from corespond.core.models import Program
 from corespond.core.vocab import FollowUpOutcome
+from corespond.people.models import Person
 
 
 def followups_visible(*, user: Any) -> QuerySet[FollowUp]:
@@ -43,3 +48,56 @@ def resources_for(*, user: Any, query: str = "") -> QuerySet[Resource]:
             | Q(organization__icontains=query)
         )
     return qs
+
+
+@dataclass(frozen=True)
+class OutreachCandidate:
+    person: Person
+    contacts: int
+    last_contact: datetime
+    open_outreach: FollowUp | None
+
+
+def outreach_list(
+    *, user: Any, program: Program, now: datetime | None = None
+) -> list[OutreachCandidate]:
+    """People with repeated crisis contacts under the program's rule (default: 3 in 90 days).
+
+    Computed from the encounters each time, so a person leaves the list by themselves when
+    older contacts fall out of the window.
+    """
+    from django.db.models import Max
+
+    from corespond.field.models import EncounterPerson
+
+    now = now or timezone.now()
+    since = now - timedelta(days=program.outreach_days)
+    counted = (
+        restrict(
+            EncounterPerson.objects.filter(
+                encounter__call__program=program, encounter__received_at__gte=since
+            ),
+            user,
+        )
+        .values("person_id")
+        .annotate(n=Count("encounter_id", distinct=True), last=Max("encounter__received_at"))
+        .filter(n__gte=program.outreach_contacts)
+    )
+    stats = {row["person_id"]: (row["n"], row["last"]) for row in counted}
+    if not stats:
+        return []
+    people = restrict(Person.objects.filter(pk__in=list(stats)), user)
+    open_outreach = {
+        f.person_id: f
+        for f in restrict(
+            FollowUp.objects.filter(
+                person_id__in=list(stats), kind=FollowUp.Kind.OUTREACH, closed_at__isnull=True
+            ),
+            user,
+        )
+    }
+    found = [
+        OutreachCandidate(p, stats[p.pk][0], stats[p.pk][1], open_outreach.get(p.pk))
+        for p in people
+    ]
+    return sorted(found, key=lambda c: (-c.contacts, -c.last_contact.timestamp()))

@@ -199,3 +199,46 @@ def referral_status_set(*, actor: Any, referral_id: int, status: str, note: str 
         referral=referral, status=status, at=now, by=actor, note=note
     )
     return referral
+
+
+ERR_NOT_ON_LIST = "{person} is not on the outreach list (fewer than {n} crises in {days} days)."
+ERR_OUTREACH_OPEN = "An outreach for this person is already open."
+
+
+@transaction.atomic
+def outreach_start(*, actor: Any, person_id: int, now: datetime | None = None) -> FollowUp:
+    """Open an outreach for a person on the list: a follow-up of kind "outreach" on their
+    latest encounter, due within the program's window, worked like any follow-up."""
+    from corespond.care.selectors import outreach_list
+    from corespond.field.models import Encounter
+
+    require_role(actor, CARE_ROLES)
+    person = restrict(Person.objects.all(), actor, action=Action.CHANGE).get(pk=person_id)
+    require_role(actor, CARE_ROLES, program_id=person.program_id)
+    program = person.program
+    now = now or timezone.now()
+    listed = {c.person.pk: c for c in outreach_list(user=actor, program=program, now=now)}
+    if person.pk not in listed:
+        raise ValidationError(
+            ERR_NOT_ON_LIST.format(
+                person=person, n=program.outreach_contacts, days=program.outreach_days
+            )
+        )
+    if listed[person.pk].open_outreach is not None:
+        raise ValidationError(ERR_OUTREACH_OPEN)
+    latest = (
+        restrict(Encounter.objects.filter(people=person), actor).order_by("-received_at").first()
+    )
+    assert latest is not None  # on the list means at least one contact
+    followup = restrict(FollowUp.objects.all(), actor, action=Action.CHANGE).create(
+        encounter=latest,
+        person=person,
+        kind=FollowUp.Kind.OUTREACH,
+        due_at=now + timedelta(hours=program.followup_window_hours),
+        created_at=now,
+        assigned_to=actor,
+    )
+    audit_event(
+        user=actor, action=Action.CREATE, model=FollowUp, ids=[followup.pk], purpose="outreach"
+    )
+    return followup

@@ -14,8 +14,9 @@ from django.views.decorators.http import require_POST
 from corespond.care import selectors, services
 from corespond.care.forms import AttemptForm, ReferralStatusForm
 from corespond.care.models import FollowUp, FollowUpAttempt, Referral
-from corespond.core.access import restrict
+from corespond.core.access import programs_for, restrict
 from corespond.core.roles import CARE_ROLES, require_role
+from corespond.people.models import Person
 
 
 @login_required
@@ -97,3 +98,29 @@ def resources(request: HttpRequest) -> HttpResponse:
         request.GET.get("page")
     )
     return render(request, "care/resources.html", {"page": page, "q": query})
+
+
+@login_required
+def outreach(request: HttpRequest) -> HttpResponse:
+    """People with repeated crises in each of the user's programs, and their outreach."""
+    require_role(request.user, CARE_ROLES)
+    programs = programs_for(request.user, CARE_ROLES)
+    lists = [
+        (program, selectors.outreach_list(user=request.user, program=program))
+        for program in programs
+    ]
+    return render(request, "care/outreach.html", {"lists": lists})
+
+
+@login_required
+@require_POST
+def outreach_start(request: HttpRequest, person_id: int) -> HttpResponse:
+    try:
+        followup = services.outreach_start(actor=request.user, person_id=person_id)
+    except Person.DoesNotExist as exc:
+        raise Http404 from exc
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("care:outreach")
+    messages.success(request, "Outreach opened. Record each visit, call or text as an attempt.")
+    return redirect("care:followup", followup_id=followup.pk)

@@ -41,6 +41,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if has_role(user, CARE_ROLES):
         links.append(("Follow-ups", reverse("care:followups"), ""))
         links.append(("Referrals", reverse("care:referrals"), ""))
+        links.append(("Outreach", reverse("care:outreach"), ""))
     links.append(("Resources", reverse("care:resources"), ""))
     if has_role(user, CRITICAL_REVIEW_ROLES):
         links.append(("Critical incidents", reverse("field:critical"), ""))

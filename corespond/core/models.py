@@ -60,6 +60,9 @@ class Program(models.Model):
     # (intake.ProtocolVersion), not fields here.
     followup_window_hours = models.PositiveIntegerField(default=72)
     followup_attempts = models.PositiveSmallIntegerField(default=3)
+    # Proactive outreach: people with at least this many crisis contacts within this many days.
+    outreach_contacts = models.PositiveSmallIntegerField(default=3)
+    outreach_days = models.PositiveSmallIntegerField(default=90)
     referral_closing_days = models.PositiveIntegerField(default=30)
     # Police time assumed per call a team answers without police, for police.officer_hours_*.
     police_minutes_per_call = models.PositiveIntegerField(default=60)

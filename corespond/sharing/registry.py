@@ -29,6 +29,8 @@ PERSON_LEVEL: dict[str, str] = {
     "care:followups": C.ENCOUNTER,
     "care:followup": C.ENCOUNTER,
     "care:referrals": C.REFERRAL,
+    "care:outreach": C.IDENTITY,
+    "care:outreach_start": C.ENCOUNTER,
     "care:referral_status": C.REFERRAL,
     "people:person": C.IDENTITY,
     "people:break_glass": C.IDENTITY,
