@@ -56,14 +56,16 @@ class OutreachCandidate:
     contacts: int
     last_contact: datetime
     open_outreach: FollowUp | None
+    reasons: tuple[str, ...] = ()
 
 
 def outreach_list(
     *, user: Any, program: Program, now: datetime | None = None
 ) -> list[OutreachCandidate]:
-    """People with repeated crisis contacts under the program's rule (default: 3 in 90 days).
+    """People with repeated crisis contacts under the program's rule (default: 3 in 90 days),
+    and people a follow-up did not reach after the protocol's attempts (in the same window).
 
-    Computed from the encounters each time, so a person leaves the list by themselves when
+    Computed from the records each time, so a person leaves the list by themselves when
     older contacts fall out of the window.
     """
     from django.db.models import Max
@@ -81,9 +83,25 @@ def outreach_list(
         )
         .values("person_id")
         .annotate(n=Count("encounter_id", distinct=True), last=Max("encounter__received_at"))
-        .filter(n__gte=program.outreach_contacts)
     )
     stats = {row["person_id"]: (row["n"], row["last"]) for row in counted}
+    reasons: dict[int, list[str]] = {}
+    for pid, (n, _) in stats.items():
+        if n >= program.outreach_contacts:
+            reasons.setdefault(pid, []).append(f"{n} crises in {program.outreach_days} days")
+    unreached = restrict(
+        FollowUp.objects.filter(
+            encounter__call__program=program,
+            kind=FollowUp.Kind.FOLLOW_UP,
+            outcome=FollowUpOutcome.NOT_REACHED,
+            closed_at__gte=since,
+        ),
+        user,
+    ).values_list("person_id", flat=True)
+    for pid in unreached:
+        if pid is not None and pid in stats:
+            reasons.setdefault(pid, []).append("follow-up could not reach them")
+    stats = {pid: stats[pid] for pid in reasons}
     if not stats:
         return []
     people = restrict(Person.objects.filter(pk__in=list(stats)), user)
@@ -97,7 +115,9 @@ def outreach_list(
         )
     }
     found = [
-        OutreachCandidate(p, stats[p.pk][0], stats[p.pk][1], open_outreach.get(p.pk))
+        OutreachCandidate(
+            p, stats[p.pk][0], stats[p.pk][1], open_outreach.get(p.pk), tuple(reasons[p.pk])
+        )
         for p in people
     ]
     return sorted(found, key=lambda c: (-c.contacts, -c.last_contact.timestamp()))

@@ -201,7 +201,10 @@ def referral_status_set(*, actor: Any, referral_id: int, status: str, note: str 
     return referral
 
 
-ERR_NOT_ON_LIST = "{person} is not on the outreach list (fewer than {n} crises in {days} days)."
+ERR_NOT_ON_LIST = (
+    "{person} is not on the outreach list (fewer than {n} crises in {days} days, and no "
+    "follow-up that failed to reach them)."
+)
 ERR_OUTREACH_OPEN = "An outreach for this person is already open."
 
 

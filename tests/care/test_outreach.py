@@ -80,3 +80,21 @@ def test_police_do_not_see_the_outreach_list(world) -> None:
     client = Client()
     client.force_login(world.oscar)
     assert client.get(reverse("care:outreach")).status_code == 403
+
+
+def test_a_person_the_follow_up_could_not_reach_is_flagged_for_outreach(world) -> None:
+    from corespond.care.services import followup_attempt_record
+    from corespond.core.access import system
+    from tests.journey import finish_encounter
+
+    finish_encounter(world, given_name="Noor")
+    followup = system(FollowUp.objects.all(), reason="test").get()
+    for _ in range(world.program.followup_attempts):
+        followup_attempt_record(
+            actor=world.kim, followup_id=followup.pk, method="phone", reached=False
+        )
+    listed = outreach_list(user=world.kim, program=world.program)
+    assert [(c.person.given_name, c.reasons) for c in listed] == [
+        ("Noor", ("follow-up could not reach them",))
+    ]
+    outreach_start(actor=world.kim, person_id=listed[0].person.pk)
