@@ -219,7 +219,7 @@ def records_of_person(person_id: int) -> dict[str, set[Any]]:
     from corespond.dispatch.models import Assignment
     from corespond.field.models import Encounter, EncounterPerson, Screening
     from corespond.intake.models import Call, TriageDecision
-    from corespond.people.models import Person
+    from corespond.people.models import Person, SafetyPlan
 
     reason = f"accounting of disclosures for person {person_id}"
 
@@ -235,6 +235,7 @@ def records_of_person(person_id: int) -> dict[str, set[Any]]:
     referrals = ids(Referral.objects.filter(person_id=person_id))
     found = {
         Person: ids(Person.objects.filter(pk=person_id)),
+        SafetyPlan: ids(SafetyPlan.objects.filter(person_id=person_id)),
         EncounterPerson: links,
         Encounter: encounters,
         Screening: ids(Screening.objects.filter(encounter_id__in=encounters)),

@@ -50,3 +50,51 @@ class Person(GatedModel):
 
     def __str__(self) -> str:
         return f"{self.given_name} {self.family_name}".strip()
+
+
+class SafetyPlan(GatedModel):
+    """One version of a person's Stanley-Brown safety plan. A change is a new version; the
+    old ones stay, so what a responder was shown on a given day can be produced."""
+
+    GATE_PROGRAM_PATH = "person__program"
+    # For the sharing policy (sharing/policy.py): category, recording agency, person.
+    GATE_CATEGORY = "safety_plan"
+    GATE_OWNER_PATH = "person__recorded_by_agency"
+    GATE_PERSON_PATH = "person"
+
+    # The six sections, in the order the plan is worked through.
+    SECTIONS = (
+        ("warning_signs", "1. Warning signs that a crisis may be developing"),
+        ("internal_coping", "2. Things I can do on my own to take my mind off my problems"),
+        ("social_distraction", "3. People and places that help take my mind off things"),
+        ("people_to_ask", "4. People I can ask for help"),
+        ("professionals", "5. Professionals and agencies I can contact in a crisis"),
+        ("safe_environment", "6. Making the environment safe"),
+    )
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="safety_plans")
+    version = models.PositiveIntegerField()
+    warning_signs = models.TextField(blank=True)
+    internal_coping = models.TextField(blank=True)
+    social_distraction = models.TextField(blank=True)
+    people_to_ask = models.TextField(blank=True)
+    professionals = models.TextField(blank=True)
+    safe_environment = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        "core.User", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = GatedManager()
+
+    class Meta:
+        ordering = ["person", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["person", "version"], name="safety_plan_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"safety plan v{self.version} of person {self.person_id}"
+
+    def sections(self) -> list[tuple[str, str]]:
+        return [(label, getattr(self, name)) for name, label in self.SECTIONS]

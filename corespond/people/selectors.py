@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from corespond.core.access import restrict, system
 from corespond.core.vocab import DataCategory
-from corespond.people.models import Person
+from corespond.people.models import Person, SafetyPlan
 from corespond.sharing.models import BreakGlassGrant
 from corespond.sharing.policy import Decision, decide
 
@@ -24,6 +24,8 @@ class PersonView:
     followups: list[Any] = field(default_factory=list)
     referrals: list[Any] = field(default_factory=list)
     referral_access: Decision | None = None
+    plan_access: Decision | None = None
+    safety_plan: SafetyPlan | None = None
     grant: BreakGlassGrant | None = None
 
 
@@ -64,9 +66,19 @@ def person_view(*, user: Any, person_id: int) -> PersonView:
     view.referrals = list(
         restrict(Referral.objects.filter(person=person).select_related("resource"), user)[:50]
     )
+    view.plan_access = allowed(DataCategory.SAFETY_PLAN)
+    if view.plan_access.allowed:
+        view.safety_plan = restrict(SafetyPlan.objects.filter(person=person), user).first()
     view.grant = (
         BreakGlassGrant.objects.filter(user=user, person=person, expires_at__gt=timezone.now())
         .order_by("-expires_at")
         .first()
     )
     return view
+
+
+def safety_plans(*, user: Any, person_id: int) -> list[SafetyPlan]:
+    """Every version of the person's plan the user may see, newest first."""
+    return list(
+        restrict(SafetyPlan.objects.filter(person_id=person_id), user).select_related("created_by")
+    )

@@ -6,4 +6,5 @@ app_name = "people"
 urlpatterns = [
     path("<int:person_id>/", views.person_detail, name="person"),
     path("<int:person_id>/break-the-glass/", views.break_glass, name="break_glass"),
+    path("<int:person_id>/safety-plan/", views.safety_plan, name="safety_plan"),
 ]

@@ -3,6 +3,8 @@ not allow enough in an emergency."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,8 +14,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from corespond.core.access import programs_for
+from corespond.core.roles import has_role
 from corespond.people import selectors
-from corespond.people.models import Person
+from corespond.people import services as people_services
+from corespond.people.models import Person, SafetyPlan
 from corespond.sharing import services as sharing
 
 
@@ -70,3 +74,56 @@ def break_glass(request: HttpRequest, person_id: int) -> HttpResponse:
     else:
         messages.error(request, "Say why you need these records now.")
     return redirect("people:person", person_id=person_id)
+
+
+class SafetyPlanForm(forms.Form):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, label in SafetyPlan.SECTIONS:
+            self.fields[name] = forms.CharField(
+                label=label,
+                required=False,
+                max_length=4000,
+                widget=forms.Textarea(attrs={"rows": 3}),
+            )
+
+
+@login_required
+def safety_plan(request: HttpRequest, person_id: int) -> HttpResponse:
+    """The plan's versions (printable), and a new version for those who work on plans."""
+    try:
+        view = selectors.person_view(user=request.user, person_id=person_id)
+    except Person.DoesNotExist as exc:
+        raise Http404("No such person, or you may not see them.") from exc
+    access = view.plan_access
+    if access is None or not access.allowed:
+        why = access.basis if access else "no decision"
+        raise PermissionDenied(f"Safety plans are not shared with you: {why}.")
+    plans = selectors.safety_plans(user=request.user, person_id=person_id)
+    latest = plans[0] if plans else None
+    initial = {name: getattr(latest, name) for name, _ in SafetyPlan.SECTIONS} if latest else {}
+    form = SafetyPlanForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                plan = people_services.safety_plan_save(
+                    actor=request.user, person_id=person_id, **form.cleaned_data
+                )
+            except (ValidationError, PermissionDenied) as exc:
+                form.add_error(None, " ".join(getattr(exc, "messages", [str(exc)])))
+            else:
+                messages.success(request, f"Safety plan version {plan.version} saved.")
+                return redirect("people:safety_plan", person_id=person_id)
+        status = 400
+    return render(
+        request,
+        "people/safety_plan.html",
+        {
+            "view": view,
+            "plans": plans,
+            "form": form,
+            "may_edit": has_role(request.user, people_services.PLAN_ROLES),
+        },
+        status=status,
+    )

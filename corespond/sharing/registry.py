@@ -34,6 +34,7 @@ PERSON_LEVEL: dict[str, str] = {
     "care:referral_status": C.REFERRAL,
     "people:person": C.IDENTITY,
     "people:break_glass": C.IDENTITY,
+    "people:safety_plan": C.SAFETY_PLAN,
 }
 
 # url name -> why it shows no person-level rows

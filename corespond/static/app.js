@@ -30,3 +30,9 @@
     window.addEventListener(name, active, { passive: true });
   });
 })();
+
+// Print buttons (no inline handlers under the Content Security Policy).
+document.addEventListener("click", function (event) {
+  const button = event.target.closest && event.target.closest("[data-print]");
+  if (button) window.print();
+});

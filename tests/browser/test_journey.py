@@ -341,6 +341,20 @@ def test_a_clinician_screens_with_the_c_ssrs_on_a_phone(world, page_factory, liv
     assert "C-SSRS" not in officer.inner_text("main")
 
 
+def _wait_for_draft(page, encounter_id: int, text: str) -> None:
+    """Until the server holds a draft with ``text`` (each keystroke pause sends one; a slow
+    machine may send an earlier, shorter one first)."""
+    from corespond.core.access import system
+    from corespond.field.models import EncounterDraft
+
+    for _ in range(50):
+        drafts = system(EncounterDraft.objects.filter(encounter_id=encounter_id), reason="test")
+        if any(d.values.get("disposition_text") == text for d in drafts):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"no draft with {text!r} reached the server")
+
+
 def test_typing_survives_a_reload_and_a_dropped_connection(world, page_factory, live_server):
     from corespond.dispatch.services import unit_assign
     from tests.journey import encounter_of, make_call
@@ -352,6 +366,7 @@ def test_typing_survives_a_reload_and_a_dropped_connection(world, page_factory, 
     phone.goto(url)
     phone.get_by_label("Disposition:", exact=True).select_option("crisis_facility")
     phone.get_by_label("Disposition details").fill("Walk-in clinic tomorrow 9:00")
+    _wait_for_draft(phone, encounter.pk, "Walk-in clinic tomorrow 9:00")
     phone.locator("[data-draft-status]", has_text="Draft saved").wait_for(timeout=5000)
     phone.reload()
     assert phone.get_by_test_id("draft-restored").is_visible()
@@ -364,7 +379,7 @@ def test_typing_survives_a_reload_and_a_dropped_connection(world, page_factory, 
     phone.get_by_label("Disposition details").fill("Walk-in clinic, sister drives")
     phone.locator("[data-draft-status]", has_text="No connection").wait_for(timeout=5000)
     phone.context.set_offline(False)
-    phone.locator("[data-draft-status]", has_text="Draft saved").wait_for(timeout=5000)
+    _wait_for_draft(phone, encounter.pk, "Walk-in clinic, sister drives")
     phone.reload()
     assert (
         phone.get_by_label("Disposition details").input_value() == "Walk-in clinic, sister drives"

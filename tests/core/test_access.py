@@ -34,6 +34,7 @@ EXPECTED_PROTECTED = {
     "intake.Call",
     "intake.TriageDecision",
     "people.Person",
+    "people.SafetyPlan",
 }
 
 

@@ -24,7 +24,7 @@ from corespond.core.vocab import AgencyKind, DataCategory, Role
 from corespond.field import services as field
 from corespond.field.models import Encounter, Screening
 from corespond.intake.models import Call
-from corespond.people.models import Person
+from corespond.people.models import Person, SafetyPlan
 from corespond.sharing import registry
 from corespond.sharing.models import Consent
 from corespond.sharing.policy import ROLE_CATEGORIES, decide
@@ -47,6 +47,7 @@ ROW_MODELS: dict[str, Any] = {
     DataCategory.IDENTITY: Person,
     DataCategory.REFERRAL: Referral,
     DataCategory.SCREENING: Screening,
+    DataCategory.SAFETY_PLAN: SafetyPlan,
 }
 
 
@@ -74,6 +75,7 @@ class Matrix:
     person: Person
     referral: Referral
     screening: Screening
+    plan: SafetyPlan
     agencies: dict[str, Any]
 
 
@@ -97,6 +99,11 @@ def matrix(world) -> Matrix:
         person_id=person.pk,
         answers={"q1": True, "q2": False, "q6": False},
     )
+    from corespond.people.services import safety_plan_save
+
+    plan = safety_plan_save(
+        actor=world.clara, person_id=person.pk, warning_signs="Withdraws", people_to_ask="Aunt"
+    )
     # A police agency that joined the program after the agreement was signed.
     hill = AgencyFactory(slug="hill-pd", name="Hill PD", kind=AgencyKind.POLICE)
     world.program.agencies.add(hill)
@@ -107,7 +114,7 @@ def matrix(world) -> Matrix:
         NO_AGREEMENT: hill,
         NO_RELATION: world.far_county,
     }
-    return Matrix(world, call, encounter, person, referral, screening, agencies)
+    return Matrix(world, call, encounter, person, referral, screening, plan, agencies)
 
 
 def _user(matrix: Matrix, role: str, situation: str) -> Any:
@@ -124,6 +131,7 @@ def test_every_category_and_situation_for_a_role(matrix: Matrix, role: str) -> N
         Person: m.person.pk,
         Referral: m.referral.pk,
         Screening: m.screening.pk,
+        SafetyPlan: m.plan.pk,
     }
     wrong: list[str] = []
     for situation in SITUATIONS:
