@@ -96,20 +96,28 @@ class IdleTimeoutMiddleware:
 
     def _signed_out(self, request: HttpRequest) -> HttpResponse:
         login = f"{reverse('login')}?{urlencode({'next': request.get_full_path(), 'idle': 1})}"
-        if request.headers.get("HX-Request"):
-            # htmx would swap the sign-in page into the board; make it load the whole page.
-            response = HttpResponse(status=401)
-            response["HX-Redirect"] = login
-            return response
-        if (
-            is_background(request)
-            or request.content_type == "application/json"
-            or request.path == reverse("activity")
-        ):
-            return JsonResponse(
-                {"error": "Signed out after a period without activity."}, status=401
-            )
-        return redirect(login)
+        return send_elsewhere(
+            request,
+            login,
+            "Signed out after a period without activity.",
+            json=request.path == reverse("activity"),
+        )
+
+
+def send_elsewhere(
+    request: HttpRequest, url: str, error: str, *, json: bool = False
+) -> HttpResponse:
+    """Send the user to ``url`` (sign-in, second factor) in the form the request can follow:
+    htmx loads it as a whole page, background and JSON requests get a 401 with ``error``,
+    pages a redirect."""
+    if request.headers.get("HX-Request"):
+        # htmx would swap the sign-in page into the board; make it load the whole page.
+        response = HttpResponse(status=401)
+        response["HX-Redirect"] = url
+        return response
+    if json or is_background(request) or request.content_type == "application/json":
+        return JsonResponse({"error": error}, status=401)
+    return redirect(url)
 
 
 class MfaRequiredMiddleware:
@@ -133,11 +141,5 @@ class MfaRequiredMiddleware:
         ):
             target = "mfa_verify" if mfa.confirmed_device(user) else "mfa_setup"
             url = f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}"
-            if request.headers.get("HX-Request"):
-                response = HttpResponse(status=401)
-                response["HX-Redirect"] = url
-                return response
-            if is_background(request) or request.content_type == "application/json":
-                return JsonResponse({"error": "A second factor is required."}, status=401)
-            return redirect(url)
+            return send_elsewhere(request, url, "A second factor is required.")
         return self.get_response(request)

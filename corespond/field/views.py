@@ -164,10 +164,7 @@ def _screening_context(
     may_screen = selectors.may_see_screening(user=request.user, encounter=enc)
     if not may_screen:
         return {"may_screen": False}
-    people = [
-        (link.person_id, str(link.person))
-        for link in selectors.people_in_encounter(user=request.user, encounter_id=enc.pk)
-    ]
+    people = _people_choices(request, enc)
     return {
         "may_screen": True,
         "screenings": selectors.screenings_for(user=request.user, encounter_id=enc.pk),
@@ -181,10 +178,7 @@ def _screening_context(
 def screening(request: HttpRequest, encounter_id: int) -> HttpResponse:
     require_role(request.user, ENCOUNTER_ROLES)
     enc = _get(request, encounter_id)
-    people = [
-        (link.person_id, str(link.person))
-        for link in selectors.people_in_encounter(user=request.user, encounter_id=enc.pk)
-    ]
+    people = _people_choices(request, enc)
     form = ScreeningForm(request.POST, people=people)
     if form.is_valid():
         try:
@@ -286,3 +280,11 @@ def critical_review(request: HttpRequest, encounter_id: int) -> HttpResponse:
     else:
         messages.success(request, "Review recorded.")
     return redirect("field:critical")
+
+
+def _people_choices(request: HttpRequest, enc: Encounter) -> list[tuple[int, str]]:
+    """The people of the encounter the user may see, for the screen's person choice."""
+    return [
+        (link.person_id, str(link.person))
+        for link in selectors.people_in_encounter(user=request.user, encounter_id=enc.pk)
+    ]
