@@ -13,24 +13,46 @@ from corespond.people.models import Person
 
 
 class Resource(models.Model):
-    """A service in the community directory (Open Referral HSDS: organization + service).
+    """A service in the community directory, in the shape of Open Referral HSDS 3.0: the
+    service with its organization, one location, phones, languages, eligibility, weekly
+    schedule and capacity (care/directory.py reads and writes HSDS JSON and CSV).
 
     Not person-level data: anyone in the program may read the directory.
     """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        INACTIVE = "inactive", "Inactive"
+        DEFUNCT = "defunct", "Defunct"
+        TEMPORARILY_CLOSED = "temporarily closed", "Temporarily closed"
 
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="resources")
     organization = models.CharField(max_length=200)
     name = models.CharField(max_length=200)
     category = models.CharField(max_length=64, db_index=True)
     description = models.TextField(blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
     address = models.CharField(max_length=200, blank=True)
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
     phone = models.CharField(max_length=32, blank=True)
+    email = models.CharField(max_length=200, blank=True)
+    # Free-text hours (HSDS schedule description); the weekly times are ResourceSchedule rows.
     hours = models.CharField(max_length=120, blank=True)
-    languages = models.CharField(max_length=200, blank=True)
+    languages = models.CharField(max_length=200, blank=True, help_text="Comma-separated.")
     eligibility = models.CharField(max_length=200, blank=True)
+    min_age = models.PositiveSmallIntegerField(null=True, blank=True)
+    max_age = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Capacity (HSDS service_capacity): units available now, of a maximum, as of a time.
     open_beds = models.PositiveIntegerField(null=True, blank=True)
+    capacity_maximum = models.PositiveIntegerField(null=True, blank=True)
+    capacity_unit = models.CharField(max_length=40, blank=True, default="bed")
+    capacity_updated_at = models.DateTimeField(null=True, blank=True)
+    # When the service's details were last checked (HSDS assured_date).
     verified_at = models.DateTimeField(null=True, blank=True)
     external_id = models.CharField(max_length=64, blank=True)
+    organization_external_id = models.CharField(max_length=64, blank=True)
+    location_external_id = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["category", "name"]
@@ -44,6 +66,30 @@ class Resource(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.organization})"
+
+    def language_list(self) -> list[str]:
+        return [part.strip() for part in self.languages.split(",") if part.strip()]
+
+
+class ResourceSchedule(models.Model):
+    """A weekly opening (HSDS schedule with freq WEEKLY and one day in byday), in the
+    program's time zone. A closing time before the opening time runs past midnight."""
+
+    WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="schedules")
+    weekday = models.PositiveSmallIntegerField(help_text="0 = Monday … 6 = Sunday")
+    opens_at = models.TimeField()
+    closes_at = models.TimeField()
+
+    class Meta:
+        ordering = ["resource", "weekday", "opens_at"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(weekday__lte=6), name="schedule_weekday"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.WEEKDAYS[self.weekday]} {self.opens_at:%H:%M}-{self.closes_at:%H:%M}"
 
 
 class FollowUp(GatedModel):

@@ -11,4 +11,9 @@ urlpatterns = [
     path("outreach/<int:person_id>/start/", views.outreach_start, name="outreach_start"),
     path("referrals/<int:referral_id>/status/", views.referral_status, name="referral_status"),
     path("resources/", views.resources, name="resources"),
+    path(
+        "resources/<slug:program_slug>/export.<str:fmt>",
+        views.resources_export,
+        name="resources_export",
+    ),
 ]

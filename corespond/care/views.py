@@ -6,13 +6,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from corespond.care import selectors, services
-from corespond.care.forms import AttemptForm, ReferralStatusForm
+from corespond.care import directory, selectors, services
+from corespond.care.forms import AttemptForm, DirectorySearchForm, ReferralStatusForm
 from corespond.care.models import FollowUp, FollowUpAttempt, Referral
 from corespond.core.access import programs_for, restrict
 from corespond.core.roles import CARE_ROLES, require_role
@@ -27,7 +27,14 @@ def followups(request: HttpRequest) -> HttpResponse:
         request.GET.get("page")
     )
     return render(
-        request, "care/followups.html", {"page": page, "state": state, "now": timezone.now()}
+        request,
+        "care/followups.html",
+        {
+            "page": page,
+            "state": state,
+            "now": timezone.now(),
+            "overdue_referrals": selectors.overdue_referral_count(user=request.user),
+        },
     )
 
 
@@ -65,10 +72,23 @@ def followup_detail(request: HttpRequest, followup_id: int) -> HttpResponse:
 @login_required
 def referrals(request: HttpRequest) -> HttpResponse:
     require_role(request.user, CARE_ROLES)
-    page = Paginator(selectors.referrals_visible(user=request.user), 25).get_page(
+    show = request.GET.get("show", "open")
+    if show not in ("open", "overdue", "all"):
+        show = "open"
+    page = Paginator(selectors.referral_list(user=request.user, show=show), 25).get_page(
         request.GET.get("page")
     )
-    return render(request, "care/referrals.html", {"page": page, "form": ReferralStatusForm()})
+    return render(
+        request,
+        "care/referrals.html",
+        {
+            "page": page,
+            "form": ReferralStatusForm(),
+            "show": show,
+            "extra": f"show={show}",
+            "overdue": selectors.overdue_referral_count(user=request.user),
+        },
+    )
 
 
 @login_required
@@ -93,11 +113,60 @@ def referral_status(request: HttpRequest, referral_id: int) -> HttpResponse:
 
 @login_required
 def resources(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()[:100]
-    page = Paginator(selectors.resources_for(user=request.user, query=query), 25).get_page(
-        request.GET.get("page")
+    """Search the directory: by need, distance, open now and eligibility; stale capacity is
+    marked as stale."""
+    form = DirectorySearchForm(
+        request.GET or None, categories=selectors.resource_categories(user=request.user)
     )
-    return render(request, "care/resources.html", {"page": page, "q": query})
+    hits: list[selectors.ResourceHit] = []
+    status = 200
+    if form.is_bound and not form.is_valid():
+        status = 400
+    else:
+        data = form.cleaned_data if form.is_bound else {}
+        hits = selectors.resource_search(
+            user=request.user,
+            query=(data.get("q") or "").strip(),
+            category=data.get("category") or "",
+            near=data.get("near"),
+            open_now=bool(data.get("open_now")),
+            age=data.get("age"),
+            language=(data.get("language") or "").strip(),
+        )
+    params = request.GET.copy()
+    params.pop("page", None)
+    page = Paginator(hits, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "care/resources.html",
+        {
+            "page": page,
+            "form": form,
+            "extra": params.urlencode(),
+            "searching": form.is_bound,
+            "near": form.cleaned_data.get("near") if form.is_bound and form.is_valid() else None,
+            "programs": programs_for(request.user),
+        },
+        status=status,
+    )
+
+
+@login_required
+def resources_export(request: HttpRequest, program_slug: str, fmt: str) -> HttpResponse:
+    """The program's directory as Open Referral HSDS: JSON, or CSV tables in a zip."""
+    program = programs_for(request.user).filter(slug=program_slug).first()
+    if program is None or fmt not in ("json", "zip"):
+        raise Http404("No such program, or you are not in it.")
+    stamp = timezone.localdate()
+    response: HttpResponse
+    if fmt == "json":
+        response = JsonResponse(directory.export_json(program), safe=False)
+        name = f"{program.slug}-directory-{stamp}.json"
+    else:
+        response = HttpResponse(directory.export_csv_zip(program), content_type="application/zip")
+        name = f"{program.slug}-directory-{stamp}-hsds-csv.zip"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 @login_required

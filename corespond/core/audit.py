@@ -217,9 +217,16 @@ def records_of_person(person_id: int) -> dict[str, set[Any]]:
     from corespond.care.models import FollowUp, FollowUpAttempt, Referral, ReferralStatusChange
     from corespond.core.access import system
     from corespond.dispatch.models import Assignment
-    from corespond.field.models import Encounter, EncounterPerson, Screening
+    from corespond.field.models import (
+        ClinicalNote,
+        Encounter,
+        EncounterPerson,
+        Intervention,
+        Part2Note,
+        Screening,
+    )
     from corespond.intake.models import Call, TriageDecision
-    from corespond.people.models import Person, SafetyPlan
+    from corespond.people.models import Person, SafetyFlag, SafetyPlan
 
     reason = f"accounting of disclosures for person {person_id}"
 
@@ -236,6 +243,10 @@ def records_of_person(person_id: int) -> dict[str, set[Any]]:
     found = {
         Person: ids(Person.objects.filter(pk=person_id)),
         SafetyPlan: ids(SafetyPlan.objects.filter(person_id=person_id)),
+        SafetyFlag: ids(SafetyFlag.objects.filter(person_id=person_id)),
+        Intervention: ids(Intervention.objects.filter(encounter_id__in=encounters)),
+        ClinicalNote: ids(ClinicalNote.objects.filter(encounter_id__in=encounters)),
+        Part2Note: ids(Part2Note.objects.filter(encounter_id__in=encounters)),
         EncounterPerson: links,
         Encounter: encounters,
         Screening: ids(Screening.objects.filter(encounter_id__in=encounters)),

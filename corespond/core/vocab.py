@@ -198,3 +198,32 @@ class AttemptMethod(models.TextChoices):
     PHONE = "phone", "Phone"
     VISIT = "visit", "Visit"
     TEXT = "text", "Text message"
+
+
+class Intervention(models.TextChoices):
+    """What the team did on scene (the services a mobile crisis team delivers under SSA
+    §1947: screening and assessment, stabilisation and de-escalation, coordination and
+    referral), recorded with one tap each."""
+
+    DE_ESCALATION = "de_escalation", "De-escalation"
+    ASSESSMENT = "assessment", "Crisis assessment"
+    CRISIS_COUNSELING = "crisis_counseling", "Crisis counselling"
+    SAFETY_PLANNING = "safety_planning", "Safety planning"
+    RESOURCE_CONNECTION = "resource_connection", "Connected to a resource"
+    PEER_SUPPORT = "peer_support", "Peer support"
+    MEDICAL_CARE = "medical_care", "Medical care"
+    TRANSPORT = "transport", "Transport"
+    BASIC_NEEDS = "basic_needs", "Basic needs (food, water, clothing)"
+    FAMILY_SUPPORT = "family_support", "Support for family or caregivers"
+
+
+class SafetyFlagKind(models.TextChoices):
+    """Facts a responder should know before knocking: the ``safety`` data category."""
+
+    WEAPONS = "weapons", "Weapons in the home"
+    VIOLENCE = "violence", "History of violence toward responders"
+    ANIMAL = "animal", "Dangerous animal"
+    MEDICAL = "medical", "Medical condition responders must know"
+    COMMUNICATION = "communication", "Communication need (deaf, language, autism)"
+    PREMISES = "premises", "Premises hazard"
+    OTHER = "other", "Other"

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from corespond.core.vocab import ContactOutcome, Disposition, TransportedBy
@@ -79,3 +81,63 @@ class ScreeningForm(forms.Form):
     def answers(self) -> dict[str, bool | None]:
         data = self.cleaned_data
         return {item: {"yes": True, "no": False}.get(data.get(item) or "") for item in cssrs.ITEMS}
+
+
+class FindPersonForm(forms.Form):
+    """Look for someone the program already knows before recording a new person."""
+
+    name = forms.CharField(max_length=100, label="Name to look for", required=False)
+    birth_date = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), label="Born"
+    )
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        if not (data.get("name") or "").strip() and not data.get("birth_date"):
+            raise forms.ValidationError("Type a name or a date of birth to look for.")
+        return data
+
+
+def _people_field(people: list[tuple[int, str]], label: str, required: bool) -> forms.Field:
+    empty = [] if required else [("", "Not about one person")]
+    return forms.TypedChoiceField(
+        choices=[*empty, *[(str(pk), name) for pk, name in people]],
+        coerce=int,
+        empty_value=None,
+        required=required,
+        label=label,
+    )
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(max_length=8000, label="Note", widget=forms.Textarea(attrs={"rows": 4}))
+
+    def __init__(
+        self, *args: object, people: list[tuple[int, str]], part2_allowed: bool, **kwargs: object
+    ) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["person_id"] = _people_field(people, "About", required=False)
+        if part2_allowed:
+            self.fields["part2"] = forms.BooleanField(
+                required=False,
+                label="Substance-use treatment record (42 CFR Part 2)",
+                help_text="Shared outside your agency only with the person's written consent.",
+            )
+
+
+class ResourceChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.category.replace('_', ' ')}: {obj.name} ({obj.organization})"
+
+
+class ReferralForm(forms.Form):
+    def __init__(
+        self, *args: object, people: list[tuple[int, str]], resources: object, **kwargs: object
+    ) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["person"] = _people_field(people, "Person", required=True)
+        self.fields["resource"] = ResourceChoiceField(
+            queryset=resources,  # type: ignore[arg-type]
+            label="Refer to",
+            empty_label="Choose a service",
+        )

@@ -8,7 +8,9 @@ from django.conf import settings
 from django.db import models
 
 from corespond.core.access import GatedManager, GatedModel
+from corespond.core.models import Agency
 from corespond.core.vocab import ContactOutcome, Disposition, TransportedBy
+from corespond.core.vocab import Intervention as InterventionKind
 from corespond.dispatch.models import Assignment, Team
 from corespond.intake.models import Call
 from corespond.people.models import Person
@@ -233,3 +235,82 @@ class EncounterDraft(GatedModel):
 
     def __str__(self) -> str:
         return f"draft of encounter {self.encounter_id} by {self.user_id}"
+
+
+class Intervention(GatedModel):
+    """One kind of help the team gave on scene, tapped once on the phone."""
+
+    GATE_PROGRAM_PATH = "encounter__call__program"
+    # For the sharing policy (sharing/policy.py): category, recording agency, person.
+    GATE_CATEGORY = "encounter"
+    GATE_OWNER_PATH = "encounter__call__agency"
+    GATE_PERSON_PATH = "encounter__people"
+
+    encounter = models.ForeignKey(Encounter, on_delete=models.CASCADE, related_name="interventions")
+    kind = models.CharField(max_length=32, choices=InterventionKind.choices)
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = GatedManager()
+
+    class Meta:
+        ordering = ["recorded_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["encounter", "kind"], name="one_intervention_per_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} (encounter {self.encounter_id})"
+
+
+class NoteBase(GatedModel):
+    """A note written about an encounter. Notes are never edited: a correction is an
+    addendum that names the note it amends, so what a reader was shown can be produced.
+
+    The note belongs to the author's agency, not to the agency that received the call: a
+    provider's clinical notes stay the provider's, shared only as its agreements say.
+    """
+
+    GATE_PROGRAM_PATH = "encounter__call__program"
+    GATE_OWNER_PATH = "author_agency"
+    GATE_PERSON_PATH = "person"
+
+    encounter = models.ForeignKey(Encounter, on_delete=models.PROTECT, related_name="+")
+    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(max_length=8000)
+    written_at = models.DateTimeField()
+    amends = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="addenda"
+    )
+
+    objects = GatedManager()
+
+    class Meta:
+        abstract = True
+        ordering = ["written_at", "id"]
+
+
+class ClinicalNote(NoteBase):
+    """A behavioural-health professional's note: the ``clinical_note`` category."""
+
+    GATE_CATEGORY = "clinical_note"
+
+    def __str__(self) -> str:
+        return f"clinical note {self.pk} (encounter {self.encounter_id})"
+
+
+class Part2Note(NoteBase):
+    """A note from a substance-use treatment program covered by 42 CFR Part 2: the
+    ``sud_part2`` category, shown outside its agency only with the person's consent, and
+    always with the redisclosure notice."""
+
+    GATE_CATEGORY = "sud_part2"
+
+    def __str__(self) -> str:
+        return f"Part 2 note {self.pk} (encounter {self.encounter_id})"

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
 
 from corespond.core.access import restrict
-from corespond.field.models import Encounter, EncounterDraft, EncounterPerson, Screening
+from corespond.field.models import (
+    ClinicalNote,
+    Encounter,
+    EncounterDraft,
+    EncounterPerson,
+    Intervention,
+    NoteBase,
+    Part2Note,
+    Screening,
+)
 
 
 def encounters_visible(*, user: Any) -> QuerySet[Encounter]:
@@ -62,3 +72,49 @@ def critical_incidents(*, user: Any, reviewed: bool = False) -> QuerySet[Encount
     if reviewed:
         return qs.filter(critical_reviewed_at__isnull=False).order_by("-critical_reviewed_at")
     return qs.filter(critical_reviewed_at__isnull=True).order_by("received_at")
+
+
+def interventions_for(*, user: Any, encounter_id: int) -> set[str]:
+    """The kinds of help recorded for the encounter, as codes."""
+    return set(
+        restrict(Intervention.objects.filter(encounter_id=encounter_id), user).values_list(
+            "kind", flat=True
+        )
+    )
+
+
+@dataclass(frozen=True)
+class ShownNote:
+    note: NoteBase
+    part2: bool
+    # Shown to someone outside the agency that wrote it: a disclosure, which for Part 2
+    # records must carry the redisclosure notice (42 CFR 2.32).
+    disclosed: bool
+
+
+def notes_for(*, user: Any, encounter_id: int) -> list[ShownNote]:
+    """Clinical and Part 2 notes of the encounter the policy lets the user read, oldest first."""
+    own = set(user.memberships.values_list("agency_id", flat=True))
+    found: list[ShownNote] = []
+    for model, part2 in ((ClinicalNote, False), (Part2Note, True)):
+        qs = restrict(
+            model.objects.select_related("author", "author_agency", "person").filter(
+                encounter_id=encounter_id
+            ),
+            user,
+        )
+        found += [ShownNote(n, part2, n.author_agency_id not in own) for n in qs]
+    return sorted(found, key=lambda s: (s.note.written_at, s.part2, s.note.pk))
+
+
+def note_kinds_writable(*, user: Any, encounter: Encounter) -> list[tuple[bool, str]]:
+    """Which notes the user may write here: (part2, label) for each kind their role holds."""
+    from corespond.core.vocab import DataCategory
+    from corespond.sharing.policy import authoring_agency
+
+    kinds = []
+    for part2, category in ((False, DataCategory.CLINICAL_NOTE), (True, DataCategory.SUD_PART2)):
+        agency = authoring_agency(user, program_id=encounter.call.program_id, category=category)
+        if agency is not None:
+            kinds.append((part2, str(DataCategory(category).label)))
+    return kinds

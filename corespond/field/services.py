@@ -13,15 +13,19 @@ from django.utils import timezone
 from corespond.care.services import followup_create_for_encounter
 from corespond.core.access import Action, audit_event, restrict
 from corespond.core.roles import ENCOUNTER_ROLES, require_role
-from corespond.core.vocab import ContactOutcome, Role, UnitStatus
+from corespond.core.vocab import ContactOutcome, DataCategory, Role, UnitStatus
+from corespond.core.vocab import Intervention as InterventionKind
 from corespond.dispatch.models import Assignment, Team
 from corespond.dispatch.services import status_when_free
 from corespond.field import cssrs
 from corespond.field.models import (
     STAMP_ORDER,
+    ClinicalNote,
     Encounter,
     EncounterDraft,
     EncounterPerson,
+    Intervention,
+    Part2Note,
     Screening,
 )
 from corespond.intake.models import Call
@@ -236,6 +240,122 @@ def encounter_person_add(
     link.save()
     audit_event(user=actor, action=Action.CREATE, model=Person, ids=[person.pk], purpose="field")
     return person
+
+
+ERR_ALREADY_LINKED = "{person} is already recorded in this encounter."
+ERR_OTHER_PROGRAM = "That person belongs to another program's records."
+
+
+@transaction.atomic
+def encounter_person_link(
+    *,
+    actor: Any,
+    encounter_id: int,
+    person_id: int,
+    involvement: str = EncounterPerson.Involvement.SUBJECT,
+) -> EncounterPerson:
+    """Link someone the program already knows (found by people.selectors.person_search)
+    instead of creating a second record: their safety briefing then follows them here."""
+    encounter = _encounter_for_change(actor, encounter_id)
+    person = restrict(Person.objects.all(), actor).get(pk=person_id)
+    if person.program_id != encounter.call.program_id:
+        raise ValidationError({"person": ERR_OTHER_PROGRAM})
+    exists = restrict(
+        EncounterPerson.objects.filter(encounter=encounter, person=person), actor
+    ).exists()
+    if exists:
+        raise ValidationError({"person": ERR_ALREADY_LINKED.format(person=person)})
+    link = EncounterPerson(encounter=encounter, person=person, involvement=involvement)
+    link.full_clean()
+    link.save()
+    audit_event(
+        user=actor, action=Action.CREATE, model=EncounterPerson, ids=[link.pk], purpose="field"
+    )
+    return link
+
+
+ERR_INTERVENTION = "Unknown intervention {kind!r}."
+
+
+@transaction.atomic
+def intervention_set(*, actor: Any, encounter_id: int, kind: str, given: bool) -> Encounter:
+    """Record (or take back) one kind of help given on scene. Idempotent both ways."""
+    if kind not in InterventionKind.values:
+        raise ValidationError({"kind": ERR_INTERVENTION.format(kind=kind)})
+    encounter = _encounter_for_change(actor, encounter_id)
+    existing = restrict(
+        Intervention.objects.filter(encounter=encounter, kind=kind), actor, action=Action.CHANGE
+    )
+    if given and not existing.exists():
+        item = Intervention.objects.create(
+            encounter=encounter, kind=kind, recorded_at=timezone.now(), recorded_by=actor
+        )
+        audit_event(
+            user=actor, action=Action.CREATE, model=Intervention, ids=[item.pk], purpose="field"
+        )
+    elif not given:
+        existing.delete()
+    return encounter
+
+
+NOTE_MAX = 8000
+ERR_NOTE_EMPTY = "Write the note first."
+ERR_NOTE_LONG = "Keep a note under 8,000 characters; add a second note for more."
+ERR_NOTE_ROLE = "Your role does not write {kind} in this program."
+ERR_NOTE_AMENDS = "An addendum must amend a note of the same encounter and kind."
+
+
+@transaction.atomic
+def note_add(
+    *,
+    actor: Any,
+    encounter_id: int,
+    text: str,
+    person_id: int | None = None,
+    part2: bool = False,
+    amends_id: int | None = None,
+) -> ClinicalNote | Part2Note:
+    """Write a clinical note (or, from a substance-use treatment program, a Part 2 note).
+
+    The note belongs to the author's agency in the program, whose role must hold the
+    category; it may be written after the encounter is complete (notes often are), and is
+    never changed afterwards: corrections are addenda.
+    """
+    require_role(actor, ENCOUNTER_ROLES | {Role.CASE_MANAGER})
+    encounter = restrict(Encounter.objects.select_related("call"), actor).get(pk=encounter_id)
+    model: type[ClinicalNote] | type[Part2Note] = Part2Note if part2 else ClinicalNote
+    category = DataCategory.SUD_PART2 if part2 else DataCategory.CLINICAL_NOTE
+    from corespond.sharing.policy import authoring_agency
+
+    agency_id = authoring_agency(actor, program_id=encounter.call.program_id, category=category)
+    if agency_id is None:
+        raise ValidationError(ERR_NOTE_ROLE.format(kind=DataCategory(category).label.lower()))
+    text = text.strip()
+    if not text:
+        raise ValidationError({"text": ERR_NOTE_EMPTY})
+    if len(text) > NOTE_MAX:
+        raise ValidationError({"text": ERR_NOTE_LONG})
+    if person_id is not None:
+        in_encounter = restrict(
+            EncounterPerson.objects.filter(encounter=encounter, person_id=person_id), actor
+        ).exists()
+        if not in_encounter:
+            raise ValidationError({"person": ERR_SCREEN_PERSON})
+    if amends_id is not None:
+        amended = restrict(model.objects.filter(pk=amends_id, encounter=encounter), actor)
+        if not amended.exists():
+            raise ValidationError({"amends": ERR_NOTE_AMENDS})
+    note = model.objects.create(
+        encounter=encounter,
+        person_id=person_id,
+        author=actor,
+        author_agency_id=agency_id,
+        text=text,
+        written_at=timezone.now(),
+        amends_id=amends_id,
+    )
+    audit_event(user=actor, action=Action.CREATE, model=model, ids=[note.pk], purpose="care")
+    return note
 
 
 @transaction.atomic

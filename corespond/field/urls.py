@@ -12,4 +12,8 @@ urlpatterns = [
     path("encounters/<int:encounter_id>/people/", views.person_add, name="person_add"),
     path("encounters/<int:encounter_id>/screening/", views.screening, name="screening"),
     path("encounters/<int:encounter_id>/draft/", views.draft, name="draft"),
+    path("encounters/<int:encounter_id>/link/", views.person_link, name="person_link"),
+    path("encounters/<int:encounter_id>/interventions/", views.intervention, name="intervention"),
+    path("encounters/<int:encounter_id>/notes/", views.note, name="note"),
+    path("encounters/<int:encounter_id>/referrals/", views.referral, name="referral"),
 ]

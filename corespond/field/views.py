@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,14 +11,29 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from corespond.care import selectors as care_selectors
+from corespond.care import services as care_services
 from corespond.core.access import acting_user
 from corespond.core.roles import ENCOUNTER_ROLES, require_role
+from corespond.core.vocab import Intervention as InterventionKind
 from corespond.dispatch.selectors import open_assignment_for_member
 from corespond.field import cssrs, selectors, services
-from corespond.field.forms import EncounterForm, PersonForm, ScreeningForm
+from corespond.field.forms import (
+    EncounterForm,
+    FindPersonForm,
+    NoteForm,
+    PersonForm,
+    ReferralForm,
+    ScreeningForm,
+)
 from corespond.field.models import Encounter
+from corespond.people import selectors as people_selectors
+from corespond.people.forms import FlagForm
+from corespond.people.models import Person
+from corespond.sharing.policy import REDISCLOSURE_NOTICE
 
 STAMP_LABELS = [
     ("en_route_at", "En route"),
@@ -101,6 +117,8 @@ def encounter(request: HttpRequest, encounter_id: int) -> HttpResponse:
         else:
             status = 400
         enc = _get(request, encounter_id)
+    people = list(selectors.people_in_encounter(user=request.user, encounter_id=enc.pk))
+    given = selectors.interventions_for(user=request.user, encounter_id=enc.pk)
     return render(
         request,
         "field/encounter.html",
@@ -108,9 +126,24 @@ def encounter(request: HttpRequest, encounter_id: int) -> HttpResponse:
             "encounter": enc,
             "form": form,
             "person_form": PersonForm(),
-            "people": selectors.people_in_encounter(user=request.user, encounter_id=enc.pk),
+            "people": people,
             "stamps": [(f, label, getattr(enc, f)) for f, label in STAMP_LABELS],
             **_screening_context(request, enc),
+            **_find_context(request, enc, people),
+            "briefing": people_selectors.safety_briefing(
+                user=request.user,
+                person_ids=[link.person_id for link in people],
+                exclude_encounter=enc.pk,
+            ),
+            "flag_form": FlagForm(),
+            "interventions": [
+                (code, label, code in given) for code, label in InterventionKind.choices
+            ],
+            "notes": selectors.notes_for(user=request.user, encounter_id=enc.pk),
+            "note_form": _note_form(request, enc, people),
+            "referral_form": _referral_form(request, enc, people),
+            "referrals": care_selectors.referrals_visible(user=request.user).filter(encounter=enc),
+            "redisclosure_notice": REDISCLOSURE_NOTICE,
             "draft": draft if request.method != "POST" else None,
         },
         status=status,
@@ -287,4 +320,142 @@ def _people_choices(request: HttpRequest, enc: Encounter) -> list[tuple[int, str
     return [
         (link.person_id, str(link.person))
         for link in selectors.people_in_encounter(user=request.user, encounter_id=enc.pk)
+    ]
+
+
+def _find_context(request: HttpRequest, enc: Encounter, people: list[Any]) -> dict[str, object]:
+    """Find-or-create: people the program already knows who match what was typed."""
+    find = FindPersonForm(request.GET or None)
+    matches: list[Person] = []
+    if find.is_bound and find.is_valid() and not enc.completed_at:
+        linked = {link.person_id for link in people}
+        matches = [
+            p
+            for p in people_selectors.person_search(
+                user=request.user,
+                program_id=enc.call.program_id,
+                query=find.cleaned_data["name"],
+                birth_date=find.cleaned_data.get("birth_date"),
+            )
+            if p.pk not in linked
+        ]
+    return {"find_form": find, "matches": matches, "searched": find.is_bound}
+
+
+@login_required
+@require_POST
+def person_link(request: HttpRequest, encounter_id: int) -> HttpResponse:
+    try:
+        services.encounter_person_link(
+            actor=request.user,
+            encounter_id=encounter_id,
+            person_id=int(request.POST.get("person", "")),
+            involvement=request.POST.get("involvement") or "subject",
+        )
+    except (Encounter.DoesNotExist, Person.DoesNotExist, ValueError) as exc:
+        raise Http404("No such person or encounter, or you may not see them.") from exc
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Person linked. Their briefing is shown above.")
+    return redirect("field:encounter", encounter_id=encounter_id)
+
+
+@login_required
+@require_POST
+def intervention(request: HttpRequest, encounter_id: int) -> HttpResponse:
+    """One tap: record a kind of help given on scene (or take it back)."""
+    try:
+        services.intervention_set(
+            actor=request.user,
+            encounter_id=encounter_id,
+            kind=request.POST.get("kind", ""),
+            given=request.POST.get("given") == "1",
+        )
+    except Encounter.DoesNotExist as exc:
+        raise Http404 from exc
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect(reverse("field:encounter", args=[encounter_id]) + "#interventions-h")
+
+
+def _note_form(request: HttpRequest, enc: Encounter, people: list[Any]) -> NoteForm | None:
+    kinds = selectors.note_kinds_writable(user=request.user, encounter=enc)
+    if not kinds:
+        return None
+    return NoteForm(
+        people=[(link.person_id, str(link.person)) for link in people],
+        part2_allowed=any(part2 for part2, _ in kinds),
+    )
+
+
+@login_required
+@require_POST
+def note(request: HttpRequest, encounter_id: int) -> HttpResponse:
+    enc = _get(request, encounter_id)
+    people = list(selectors.people_in_encounter(user=request.user, encounter_id=enc.pk))
+    form = NoteForm(
+        request.POST,
+        people=[(link.person_id, str(link.person)) for link in people],
+        part2_allowed=True,
+    )
+    if not form.is_valid():
+        messages.error(request, "Note not saved: " + " ".join(_errors(form)))
+    else:
+        try:
+            services.note_add(actor=request.user, encounter_id=enc.pk, **form.cleaned_data)
+        except ValidationError as exc:
+            messages.error(request, "Note not saved: " + " ".join(exc.messages))
+        else:
+            messages.success(request, "Note saved.")
+    return redirect(reverse("field:encounter", args=[enc.pk]) + "#notes-h")
+
+
+def _referral_form(request: HttpRequest, enc: Encounter, people: list[Any]) -> ReferralForm | None:
+    if not people:
+        return None
+    resources = care_selectors.resources_for(user=request.user).filter(
+        program_id=enc.call.program_id
+    )
+    return ReferralForm(
+        people=[(link.person_id, str(link.person)) for link in people], resources=resources
+    )
+
+
+@login_required
+@require_POST
+def referral(request: HttpRequest, encounter_id: int) -> HttpResponse:
+    enc = _get(request, encounter_id)
+    people = list(selectors.people_in_encounter(user=request.user, encounter_id=enc.pk))
+    resources = care_selectors.resources_for(user=request.user).filter(
+        program_id=enc.call.program_id
+    )
+    form = ReferralForm(
+        request.POST,
+        people=[(link.person_id, str(link.person)) for link in people],
+        resources=resources,
+    )
+    if not form.is_valid():
+        messages.error(request, "Referral not made: " + " ".join(_errors(form)))
+    else:
+        try:
+            made = care_services.referral_create(
+                actor=request.user,
+                person_id=form.cleaned_data["person"],
+                resource_id=form.cleaned_data["resource"].pk,
+                encounter=enc,
+            )
+        except (ValidationError, Person.DoesNotExist) as exc:
+            messages.error(request, "Referral not made: " + " ".join(getattr(exc, "messages", [])))
+        else:
+            messages.success(request, f"Referred to {made.resource.name}.")
+    return redirect(reverse("field:encounter", args=[enc.pk]) + "#referrals-h")
+
+
+def _errors(form: Any) -> list[str]:
+    return [
+        f"{form.fields[name].label or name}: {' '.join(map(str, errs))}"
+        if name != "__all__"
+        else " ".join(map(str, errs))
+        for name, errs in form.errors.items()
     ]

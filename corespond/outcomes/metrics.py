@@ -23,15 +23,18 @@ from django.utils import timezone
 
 from corespond.care.models import FollowUp, Referral
 from corespond.core.access import Action, restrict, system
+from corespond.core.models import Program
 from corespond.core.vocab import (
     DIVERSION_DISPOSITIONS,
+    REFERRAL_CLOSING_STATUSES,
     ContactOutcome,
     Disposition,
     FollowUpOutcome,
+    ReferralStatus,
     UnservedReason,
 )
 from corespond.dispatch.models import Assignment
-from corespond.field.models import INTERVALS, Encounter
+from corespond.field.models import INTERVALS, Encounter, Intervention
 from corespond.intake.models import Call
 
 SUPPRESSION_THRESHOLD = 11
@@ -53,6 +56,8 @@ LABELS: dict[str, str] = {
     "outcome.use_of_force_rate": "Use of force",
     "outcome.injury_rate": "Injury (person or staff)",
     "care.service_provided_rate": "Engaged encounters with a service provided",
+    "care.referral_closed_loop_rate": "Referrals closed within the window",
+    "care.referral_completed_rate": "Closed referrals completed",
     "care.followup_on_time_rate": "Follow-ups attempted within the window",
     "care.followup_connected_rate": "Follow-ups connected to care",
 }
@@ -233,13 +238,18 @@ def _encounter_metrics(encounters: QuerySet[Encounter]) -> dict[str, Any]:
         "service": Count(
             "id",
             filter=Q(contact_outcome=ContactOutcome.ENGAGED)
-            & (Q(service_provided=True) | Q(has_referral=True)),
+            & (Q(service_provided=True) | Q(has_referral=True) | Q(has_intervention=True)),
         ),
     }
     for code in Disposition.values:
         agg[f"d_{code}"] = Count("id", filter=Q(disposition=code))
+    # "At least one intervention or referral": the tapped interventions, a referral made
+    # from the encounter, or the service flag (imports that carry only a yes/no).
     has_referral = Exists(Referral.objects.filter(encounter=OuterRef("pk")))
-    e = encounters.annotate(has_referral=has_referral).aggregate(**agg)
+    has_intervention = Exists(Intervention.objects.filter(encounter=OuterRef("pk")))
+    e = encounters.annotate(has_referral=has_referral, has_intervention=has_intervention).aggregate(
+        **agg
+    )
     out: dict[str, Any] = {
         "contact.engaged_rate": rate(e["engaged"], e["known_outcome"]),
         "contact.unable_to_locate_rate": rate(e["utl"], e["known_outcome"]),
@@ -277,8 +287,42 @@ def _care_metrics(encounters: QuerySet[Encounter], user: Any, system_reason: str
         connected=Count("id", filter=Q(outcome=FollowUpOutcome.CONTACTED_CONNECTED)),
     )
     return {
+        **_referral_metrics(encounters, user, system_reason, now),
         "care.followup_on_time_rate": rate(f["on_time"], f["due"]),
         "care.followup_connected_rate": rate(f["connected"], f["final"]),
+    }
+
+
+def _referral_metrics(
+    encounters: QuerySet[Encounter], user: Any, system_reason: str, now: datetime
+) -> dict[str, Any]:
+    """Closed loop: of the referrals made from encounters in scope that are older than their
+    program's closing window (``Program.referral_closing_days``), the share that reached a
+    closing status; and of all closed ones, the share completed. Referrals entered in error
+    count nowhere."""
+    referrals = _gated(
+        Referral.objects.filter(encounter__in=encounters.values("pk")).exclude(
+            status=ReferralStatus.ENTERED_IN_ERROR
+        ),
+        user,
+        system_reason,
+    )
+    closing = Q(status__in=REFERRAL_CLOSING_STATUSES)
+    windows = Program.objects.filter(pk__in=referrals.values("person__program_id")).values_list(
+        "pk", "referral_closing_days"
+    )
+    old = Q(pk__in=[])
+    for program_id, days in windows:
+        old |= Q(person__program_id=program_id, created_at__lte=now - timedelta(days=days))
+    r = referrals.aggregate(
+        old=Count("id", filter=old),
+        old_closed=Count("id", filter=old & closing),
+        closed=Count("id", filter=closing),
+        completed=Count("id", filter=Q(status=ReferralStatus.COMPLETED)),
+    )
+    return {
+        "care.referral_closed_loop_rate": rate(r["old_closed"], r["old"]),
+        "care.referral_completed_rate": rate(r["completed"], r["closed"]),
     }
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 from corespond.core.access import GatedManager, GatedModel
 from corespond.core.models import Agency, Program
+from corespond.core.vocab import SafetyFlagKind
 
 
 class Person(GatedModel):
@@ -98,3 +100,33 @@ class SafetyPlan(GatedModel):
 
     def sections(self) -> list[tuple[str, str]]:
         return [(label, getattr(self, name)) for name, label in self.SECTIONS]
+
+
+class SafetyFlag(GatedModel):
+    """A fact responders should know before they arrive (the ``safety`` category): shown in
+    the safety briefing of every encounter the person is linked to. Retired, not deleted,
+    when it no longer holds."""
+
+    GATE_PROGRAM_PATH = "person__program"
+    # For the sharing policy (sharing/policy.py): category, recording agency, person.
+    GATE_CATEGORY = "safety"
+    GATE_OWNER_PATH = "agency"
+    GATE_PERSON_PATH = "person"
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="safety_flags")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=32, choices=SafetyFlagKind.choices)
+    note = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    objects = GatedManager()
+
+    class Meta:
+        ordering = ["person", "-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} flag on person {self.person_id}"

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 from django.utils import timezone
 
 from corespond.core.access import restrict, system
 from corespond.core.vocab import DataCategory
-from corespond.people.models import Person, SafetyPlan
+from corespond.people.models import Person, SafetyFlag, SafetyPlan
 from corespond.sharing.models import BreakGlassGrant
 from corespond.sharing.policy import Decision, decide
 
@@ -82,3 +83,88 @@ def safety_plans(*, user: Any, person_id: int) -> list[SafetyPlan]:
     return list(
         restrict(SafetyPlan.objects.filter(person_id=person_id), user).select_related("created_by")
     )
+
+
+SEARCH_LIMIT = 10
+
+
+def person_search(
+    *, user: Any, program_id: int, query: str, birth_date: date | None = None
+) -> list[Person]:
+    """People of the program the user may see whose names hold every word of ``query``
+    (given or family name, any case), narrowed by date of birth when given: the "find"
+    half of find-or-create, so a known person is linked rather than recorded twice."""
+    from django.db.models import Q
+
+    words = [w for w in query.split() if w][:4]
+    if not words and birth_date is None:
+        return []
+    qs = restrict(Person.objects.filter(program_id=program_id), user, purpose="person search")
+    for word in words:
+        qs = qs.filter(Q(given_name__icontains=word) | Q(family_name__icontains=word))
+    if birth_date is not None:
+        qs = qs.filter(birth_date=birth_date)
+    return list(qs[:SEARCH_LIMIT])
+
+
+@dataclass
+class Briefing:
+    """What responders should know about one person before and on arrival, limited to what
+    the sharing policy shows them: flags, prior contacts, and whether a safety plan exists."""
+
+    person: Person
+    flags: list[SafetyFlag]
+    prior_contacts: int
+    last_contact: datetime | None
+    plan_version: int | None
+    plan_shared: bool
+
+
+def safety_briefing(
+    *, user: Any, person_ids: list[int], exclude_encounter: int | None = None
+) -> list[Briefing]:
+    """A briefing per person (in the order given) for the people the user may see."""
+    from django.db.models import Count, Max
+
+    from corespond.field.models import EncounterPerson
+
+    people = {
+        p.pk: p
+        for p in restrict(Person.objects.filter(pk__in=person_ids), user, purpose="briefing")
+    }
+    flags: dict[int, list[SafetyFlag]] = {}
+    for flag in restrict(
+        SafetyFlag.objects.filter(person_id__in=list(people), retired_at__isnull=True), user
+    ):
+        flags.setdefault(flag.person_id, []).append(flag)
+    contacts = restrict(EncounterPerson.objects.filter(person_id__in=list(people)), user)
+    if exclude_encounter is not None:
+        contacts = contacts.exclude(encounter_id=exclude_encounter)
+    counts = {
+        row["person_id"]: (row["n"], row["last"])
+        for row in contacts.values("person_id")
+        .annotate(n=Count("encounter_id", distinct=True), last=Max("encounter__received_at"))
+        .order_by()
+    }
+    out = []
+    for pid in person_ids:
+        if pid not in people:
+            continue
+        person = people[pid]
+        shared = decide(
+            user,
+            category=DataCategory.SAFETY_PLAN,
+            program_id=person.program_id,
+            owner_agency_id=person.recorded_by_agency_id,
+            person_id=pid,
+        ).allowed
+        plan = (
+            restrict(SafetyPlan.objects.filter(person_id=pid), user).only("version").first()
+            if shared
+            else None
+        )
+        n, last = counts.get(pid, (0, None))
+        out.append(
+            Briefing(person, flags.get(pid, []), n, last, plan.version if plan else None, shared)
+        )
+    return out

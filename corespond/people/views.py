@@ -11,13 +11,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from corespond.core.access import programs_for
 from corespond.core.roles import has_role
 from corespond.people import selectors
 from corespond.people import services as people_services
-from corespond.people.models import Person, SafetyPlan
+from corespond.people.forms import FlagForm
+from corespond.people.models import Person, SafetyFlag, SafetyPlan
 from corespond.sharing import services as sharing
 
 
@@ -74,6 +77,49 @@ def break_glass(request: HttpRequest, person_id: int) -> HttpResponse:
     else:
         messages.error(request, "Say why you need these records now.")
     return redirect("people:person", person_id=person_id)
+
+
+@login_required
+@require_POST
+def flag_add(request: HttpRequest, person_id: int) -> HttpResponse:
+    form = FlagForm(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request, "Flag not saved: choose a kind; keep the note under 300 characters."
+        )
+    else:
+        try:
+            people_services.safety_flag_add(
+                actor=request.user, person_id=person_id, **form.cleaned_data
+            )
+        except Person.DoesNotExist as exc:
+            raise Http404 from exc
+        except ValidationError as exc:
+            messages.error(request, "Flag not saved: " + " ".join(exc.messages))
+        else:
+            messages.success(request, "Safety flag recorded.")
+    return redirect(_back(request, person_id))
+
+
+@login_required
+@require_POST
+def flag_retire(request: HttpRequest, person_id: int, flag_id: int) -> HttpResponse:
+    try:
+        people_services.safety_flag_retire(actor=request.user, flag_id=flag_id)
+    except SafetyFlag.DoesNotExist as exc:
+        raise Http404 from exc
+    messages.success(request, "Flag retired; it stays on record.")
+    return redirect(_back(request, person_id))
+
+
+def _back(request: HttpRequest, person_id: int) -> str:
+    """Back to the page the form was on (an encounter's briefing), if it is ours."""
+    nxt = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}) and nxt.startswith(
+        "/"
+    ):
+        return nxt
+    return reverse("people:person", args=[person_id])
 
 
 class SafetyPlanForm(forms.Form):

@@ -53,6 +53,11 @@ ROLE_CATEGORIES: dict[str, frozenset[str]] = {
 }
 
 
+# The notice that must accompany each disclosure of a Part 2 record made with the patient's
+# consent (42 CFR 2.32(a)(1), as revised in 2024; federal regulation text).
+REDISCLOSURE_NOTICE = "42 CFR part 2 prohibits unauthorized use or disclosure of these records."
+
+
 @dataclass(frozen=True)
 class Decision:
     allowed: bool
@@ -101,6 +106,18 @@ def _glass_people(user: Any, at: datetime) -> models.QuerySet[Any]:
     return BreakGlassGrant.objects.filter(user=user, granted_at__lte=at, expires_at__gt=at).values(
         "person_id"
     )
+
+
+def authoring_agency(user: Any, *, program_id: int, category: str) -> int | None:
+    """The agency a record of ``category`` the user writes in the program belongs to: the
+    first of the user's agencies in the program where their role may hold that category.
+    None if no membership qualifies (the user may not write such records there)."""
+    for agency_id, role in sorted(_memberships(user)):
+        if category in ROLE_CATEGORIES.get(role, frozenset()) and program_id in _programs_of(
+            agency_id
+        ):
+            return agency_id
+    return None
 
 
 def decide(

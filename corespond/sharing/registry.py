@@ -26,6 +26,10 @@ PERSON_LEVEL: dict[str, str] = {
     "field:draft": C.ENCOUNTER,
     "field:critical": C.ENCOUNTER,
     "field:critical_review": C.ENCOUNTER,
+    "field:person_link": C.IDENTITY,
+    "field:intervention": C.ENCOUNTER,
+    "field:note": C.CLINICAL_NOTE,
+    "field:referral": C.REFERRAL,
     "care:followups": C.ENCOUNTER,
     "care:followup": C.ENCOUNTER,
     "care:referrals": C.REFERRAL,
@@ -35,6 +39,8 @@ PERSON_LEVEL: dict[str, str] = {
     "people:person": C.IDENTITY,
     "people:break_glass": C.IDENTITY,
     "people:safety_plan": C.SAFETY_PLAN,
+    "people:flag_add": C.SAFETY,
+    "people:flag_retire": C.SAFETY,
 }
 
 # url name -> why it shows no person-level rows
@@ -52,6 +58,7 @@ NO_PERSON_DATA: dict[str, str] = {
     "intake:protocol_version": "protocol rules and their synthetic examples",
     "dispatch:preview": "triage of facts sent in the request; teams are not person-level",
     "care:resources": "the resource directory",
+    "care:resources_export": "the resource directory (HSDS)",
     "outcomes:metrics": "aggregates through the gate's count-only access, small cells hidden",
     "sharing:review_queue": "who used emergency access and why; person ids only",
     "sharing:review": "marks a use of emergency access as reviewed",

@@ -147,3 +147,40 @@ def test_an_attempt_before_the_follow_up_existed_is_refused(world, followup) -> 
             reached=False,
             at=followup.created_at - timedelta(hours=1),
         )
+
+
+def test_referrals_still_open_after_the_programs_window_surface_as_overdue(world, followup) -> None:
+    from django.test import Client
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from corespond.care import selectors
+
+    resource = Resource.objects.create(
+        program=world.program, organization="Harbor", name="Respite", category="crisis"
+    )
+    made = [
+        services.referral_create(
+            actor=world.kim, person_id=followup.person_id, resource_id=resource.pk
+        )
+        for _ in range(3)
+    ]
+    services.referral_status_set(actor=world.kim, referral_id=made[2].pk, status="completed")
+    now = timezone.now()
+    assert selectors.overdue_referral_count(user=world.kim, now=now) == 0
+    later = now + timedelta(days=world.program.referral_closing_days, minutes=1)
+    overdue = selectors.referral_list(user=world.kim, show="overdue", now=later)
+    # The completed one closed its loop; the two open ones are overdue.
+    assert sorted(r.pk for r in overdue) == [made[0].pk, made[1].pk]
+    # The queue says so once they are (the window shrunk to zero days makes "now" late).
+    world.program.referral_closing_days = 0
+    world.program.save()
+    client = Client()
+    client.force_login(world.kim)
+    queue = client.get(reverse("care:followups")).content.decode()
+    assert "2 referrals overdue" in queue
+    page = client.get(reverse("care:referrals"), {"show": "overdue"}).content.decode()
+    assert page.count("data-referral=") == 2 and "Requested" in page
+    # A police officer has no care queue at all.
+    client.force_login(world.oscar)
+    assert client.get(reverse("care:referrals")).status_code == 403

@@ -27,13 +27,17 @@ EXPECTED_PROTECTED = {
     "care.Referral",
     "care.ReferralStatusChange",
     "dispatch.Assignment",
+    "field.ClinicalNote",
     "field.Encounter",
     "field.EncounterDraft",
     "field.EncounterPerson",
+    "field.Intervention",
+    "field.Part2Note",
     "field.Screening",
     "intake.Call",
     "intake.TriageDecision",
     "people.Person",
+    "people.SafetyFlag",
     "people.SafetyPlan",
 }
 

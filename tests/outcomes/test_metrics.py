@@ -344,3 +344,80 @@ def test_a_lone_small_cell_in_a_breakdown_takes_the_next_smallest_with_it() -> N
     assert metrics.display("x", breakdown, suppress=False).startswith(
         "no team free: 40, cancelled: 3"
     )
+
+
+def test_a_tapped_intervention_counts_as_a_service_provided(records) -> None:
+    from corespond.core.access import system
+    from corespond.field.models import Intervention
+
+    engaged_without_service = system(Encounter.objects.all(), reason="t").get(
+        disposition="emergency_department"
+    )
+    Intervention.objects.create(
+        encounter=engaged_without_service, kind="de_escalation", recorded_at=at(12, 40)
+    )
+    m = compute(records)
+    assert m["care.service_provided_rate"] == {"value": 1.0, "numerator": 2, "denominator": 2}
+
+
+def test_referral_closed_loop_and_completed_rates_match_the_hand_count(records) -> None:
+    from django.utils import timezone
+
+    from corespond.care.models import Referral, Resource
+    from corespond.core.access import system
+    from corespond.people.models import Person
+
+    e1 = system(Encounter.objects.all(), reason="t").get(disposition="remained_in_community")
+    e2 = system(Encounter.objects.all(), reason="t").get(disposition="emergency_department")
+    person = Person.objects.create(
+        program=records.program, recorded_by_agency=records.harbor, given_name="Ash"
+    )
+    resource = Resource.objects.create(
+        program=records.program, organization="Harbor", name="Clinic", category="medical"
+    )
+    recent = timezone.now() - timedelta(days=2)
+    for encounter, status, made in [
+        (e1, "completed", at(13)),  # old, closed, completed
+        (e2, "failed", at(13)),  # old, closed
+        (e2, "requested", at(13)),  # old, still open: the loop did not close
+        (e1, "cancelled", at(13)),  # old, closed
+        (e1, "accepted", recent),  # inside its window: not counted as old
+        (e1, "completed", recent),  # inside its window, closed, completed
+        (e2, "entered-in-error", at(13)),  # counts nowhere
+    ]:
+        Referral.objects.create(
+            person=person,
+            encounter=encounter,
+            resource=resource,
+            status=status,
+            status_changed_at=made,
+            created_at=made,
+        )
+    m = compute(records)
+    # Old (30-day window): 4, of which closed: 3. Closed at any age: 4, completed: 2.
+    assert m["care.referral_closed_loop_rate"] == {"value": 0.75, "numerator": 3, "denominator": 4}
+    assert m["care.referral_completed_rate"] == {"value": 0.5, "numerator": 2, "denominator": 4}
+    # The window is the program's: a longer one leaves no referral old enough to judge.
+    records.program.referral_closing_days = 4000
+    records.program.save()
+    m = compute(records)
+    assert m["care.referral_closed_loop_rate"]["denominator"] == 0
+    assert m["care.referral_completed_rate"]["denominator"] == 4
+
+
+def test_follow_up_connected_rate_counts_only_final_outcomes(records) -> None:
+    from corespond.care.models import FollowUp
+    from corespond.core.access import system
+
+    encounters = list(system(Encounter.objects.order_by("pk"), reason="t"))
+    for encounter, outcome in zip(
+        encounters, ["contacted_connected", "contacted_declined", "pending"], strict=True
+    ):
+        FollowUp.objects.create(
+            encounter=encounter,
+            created_at=at(11),
+            due_at=at(11) + timedelta(hours=72),
+            outcome=outcome,
+        )
+    m = compute(records)
+    assert m["care.followup_connected_rate"] == {"value": 0.5, "numerator": 1, "denominator": 2}

@@ -22,9 +22,9 @@ from corespond.care.services import referral_create
 from corespond.core.access import restrict
 from corespond.core.vocab import AgencyKind, DataCategory, Role
 from corespond.field import services as field
-from corespond.field.models import Encounter, Screening
+from corespond.field.models import ClinicalNote, Encounter, Part2Note, Screening
 from corespond.intake.models import Call
-from corespond.people.models import Person, SafetyPlan
+from corespond.people.models import Person, SafetyFlag, SafetyPlan
 from corespond.sharing import registry
 from corespond.sharing.models import Consent
 from corespond.sharing.policy import ROLE_CATEGORIES, decide
@@ -40,8 +40,11 @@ NO_AGREEMENT = "agency in the program, no agreement"
 NO_RELATION = "agency outside the program"
 SITUATIONS = [SAME, PARTNER_POLICE, PARTNER_PROVIDER, NO_AGREEMENT, NO_RELATION]
 
-# One gated model per category that has rows today.
+# One gated model per category.
 ROW_MODELS: dict[str, Any] = {
+    DataCategory.SAFETY: SafetyFlag,
+    DataCategory.CLINICAL_NOTE: ClinicalNote,
+    DataCategory.SUD_PART2: Part2Note,
     DataCategory.INCIDENT: Call,
     DataCategory.ENCOUNTER: Encounter,
     DataCategory.IDENTITY: Person,
@@ -76,6 +79,9 @@ class Matrix:
     referral: Referral
     screening: Screening
     plan: SafetyPlan
+    flag: SafetyFlag
+    note: ClinicalNote
+    part2: Part2Note
     agencies: dict[str, Any]
 
 
@@ -104,6 +110,20 @@ def matrix(world) -> Matrix:
     plan = safety_plan_save(
         actor=world.clara, person_id=person.pk, warning_signs="Withdraws", people_to_ask="Aunt"
     )
+    # Notes and flags belong to the agency that wrote them: here Riverton PD, whose embedded
+    # clinician wrote the notes (programs that hire clinicians into the police do this).
+    now = timezone.now()
+    flag = SafetyFlag.objects.create(
+        person=person, agency=world.riverton, kind="animal", note="Large dog", created_at=now
+    )
+    note_fields = {
+        "encounter": encounter,
+        "person": person,
+        "author_agency": world.riverton,
+        "written_at": now,
+    }
+    note = ClinicalNote.objects.create(text="Calm after talking", **note_fields)
+    part2 = Part2Note.objects.create(text="In treatment at the clinic", **note_fields)
     # A police agency that joined the program after the agreement was signed.
     hill = AgencyFactory(slug="hill-pd", name="Hill PD", kind=AgencyKind.POLICE)
     world.program.agencies.add(hill)
@@ -114,7 +134,9 @@ def matrix(world) -> Matrix:
         NO_AGREEMENT: hill,
         NO_RELATION: world.far_county,
     }
-    return Matrix(world, call, encounter, person, referral, screening, plan, agencies)
+    return Matrix(
+        world, call, encounter, person, referral, screening, plan, flag, note, part2, agencies
+    )
 
 
 def _user(matrix: Matrix, role: str, situation: str) -> Any:
@@ -132,6 +154,9 @@ def test_every_category_and_situation_for_a_role(matrix: Matrix, role: str) -> N
         Referral: m.referral.pk,
         Screening: m.screening.pk,
         SafetyPlan: m.plan.pk,
+        SafetyFlag: m.flag.pk,
+        ClinicalNote: m.note.pk,
+        Part2Note: m.part2.pk,
     }
     wrong: list[str] = []
     for situation in SITUATIONS:
