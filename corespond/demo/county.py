@@ -14,7 +14,7 @@ import math
 import random
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib.auth.hashers import make_password
@@ -27,6 +27,7 @@ from corespond.care.models import (
     Referral,
     ReferralStatusChange,
     Resource,
+    ResourceSchedule,
 )
 from corespond.care.services import FOLLOWUP_DISPOSITIONS
 from corespond.core.access import Action, audit_event, system
@@ -40,17 +41,19 @@ from corespond.core.vocab import (
     ReferralStatus,
     ResponseType,
     Role,
+    SafetyFlagKind,
     TransportedBy,
     UnitStatus,
     UnservedReason,
 )
+from corespond.core.vocab import Intervention as InterventionKind
 from corespond.demo import params as P
 from corespond.dispatch.models import Assignment, Shift, Team, TeamMember
-from corespond.field.models import Encounter, EncounterPerson
+from corespond.field.models import Encounter, EncounterPerson, Intervention
 from corespond.intake.models import Call, TriageDecision
 from corespond.intake.protocols_store import active_protocol, protocol_install_template
 from corespond.intake.services import call_facts
-from corespond.people.models import Person
+from corespond.people.models import Person, SafetyFlag
 from corespond.sharing.services import agreement_install_defaults
 
 PROGRAM_SLUG = "demo-county"
@@ -365,14 +368,46 @@ def _load_shifts(program: Program, teams: dict[str, Team], report: LoadReport) -
                 report.add("shifts", created)
 
 
+# Weekly hours of the demo services: (days 0=Monday..6, opens, closes, as published).
+DEMO_HOURS = {
+    "24/7": (range(7), time(0, 0), time(23, 59)),
+    "Mon-Fri 8-17": (range(5), time(8, 0), time(17, 0)),
+    "Daily 7-21": (range(7), time(7, 0), time(21, 0)),
+    "Mon-Sat 9-18": (range(6), time(9, 0), time(18, 0)),
+    "Nightly 19-7": (range(7), time(19, 0), time(7, 0)),
+}
+DEMO_ELIGIBILITY = {
+    "Adults 18+": (18, None),
+    "All ages": (None, None),
+    "Youth 12-24": (12, 24),
+    "Veterans": (18, None),
+    "": (None, None),
+}
+
+
 def _load_resources(program: Program, report: LoadReport) -> None:
+    """Directory entries in the HSDS shape: a place, weekly hours, eligibility, and for beds
+    a capacity figure that is sometimes deliberately stale (older than 24 hours)."""
     rng = random.Random(f"resources-{PROGRAM_SLUG}")
     now = timezone.now()
+    zones = list(ZONES.values())
     for i in range(P.RESOURCE_COUNT):
         category, kind_name, beds = RESOURCE_KINDS[i % len(RESOURCE_KINDS)]
         org_kind = rng.choice(["Health", "Community Services", "Alliance", "Network"])
         org = f"{ORG_WORDS[(i * 7) % len(ORG_WORDS)]} {org_kind}"
-        _, created = Resource.objects.get_or_create(
+        hours = "Nightly 19-7" if category == "shelter" else rng.choice(list(DEMO_HOURS)[:4])
+        if category in ("crisis_stabilization", "detox", "sobering"):
+            hours = "24/7"
+        eligibility = (
+            "Youth 12-24"
+            if category == "youth"
+            else rng.choice(
+                ["Adults 18+", "All ages", "Veterans" if category == "veterans" else "", ""]
+            )
+        )
+        lat, lon = zones[i % len(zones)]
+        confirmed = now - timedelta(hours=rng.choice([1, 3, 6, 20, 30, 72]))
+        resource, created = Resource.objects.get_or_create(
             program=program,
             external_id=f"demo-resource-{i:03d}",
             defaults={
@@ -380,19 +415,29 @@ def _load_resources(program: Program, report: LoadReport) -> None:
                 "name": f"{ORG_WORDS[i % len(ORG_WORDS)]} {kind_name}",
                 "category": category,
                 "address": f"{rng.randint(100, 9999)} {rng.choice(STREETS)} {rng.choice(SUFFIXES)}",
+                "latitude": round(lat + rng.uniform(-0.03, 0.03), 5),
+                "longitude": round(lon + rng.uniform(-0.03, 0.03), 5),
                 "phone": f"555-01{i:02d}",
-                "hours": rng.choice(["24/7", "Mon-Fri 8-17", "Daily 7-21", "Mon-Sat 9-18"]),
+                "hours": hours,
                 "languages": rng.choice(
                     ["English", "English, Spanish", "English, Spanish, Vietnamese"]
                 ),
-                "eligibility": rng.choice(
-                    ["Adults 18+", "All ages", "Youth 12-24", "Veterans", ""]
-                ),
+                "eligibility": eligibility,
+                "min_age": DEMO_ELIGIBILITY[eligibility][0],
+                "max_age": DEMO_ELIGIBILITY[eligibility][1],
                 "open_beds": None if beds is None else rng.randint(0, beds),
-                # Some capacity figures are deliberately stale (older than 24 h).
-                "verified_at": now - timedelta(hours=rng.choice([1, 3, 6, 20, 30, 72])),
+                "capacity_maximum": beds,
+                "capacity_unit": "bed" if beds else "",
+                "capacity_updated_at": confirmed if beds else None,
+                "verified_at": confirmed,
             },
         )
+        if created:
+            days, opens, closes = DEMO_HOURS[hours]
+            ResourceSchedule.objects.bulk_create(
+                ResourceSchedule(resource=resource, weekday=d, opens_at=opens, closes_at=closes)
+                for d in days
+            )
         report.add("resources", created)
 
 
@@ -689,8 +734,61 @@ def _write(
     report.add("calls", len(rows.calls))
     report.add("encounters", len(rows.encounters))
     report.add("people", len(rows.people))
+    _write_field_details(rows, report)
     _write_care(rows, rng, program, resources, end, report)
     audit_event(user="demo loader", action=Action.CHANGE, model=Call, ids=[], purpose="demo data")
+
+
+# What teams tap when they give a service on scene, by how often (an assumption of the demo).
+DEMO_INTERVENTIONS = {
+    InterventionKind.DE_ESCALATION: 40,
+    InterventionKind.ASSESSMENT: 35,
+    InterventionKind.CRISIS_COUNSELING: 30,
+    InterventionKind.RESOURCE_CONNECTION: 25,
+    InterventionKind.SAFETY_PLANNING: 15,
+    InterventionKind.PEER_SUPPORT: 8,
+    InterventionKind.BASIC_NEEDS: 8,
+    InterventionKind.FAMILY_SUPPORT: 6,
+    InterventionKind.MEDICAL_CARE: 4,
+}
+DEMO_FLAGS = [
+    (SafetyFlagKind.ANIMAL, "Large dog in the yard"),
+    (SafetyFlagKind.WEAPONS, "Reported firearm in the home"),
+    (SafetyFlagKind.COMMUNICATION, "Deaf: bring a text pad or ASL interpreter"),
+    (SafetyFlagKind.MEDICAL, "Diabetic; check blood sugar"),
+    (SafetyFlagKind.PREMISES, "Steep stairs, no rail"),
+]
+
+
+def _write_field_details(rows: _Rows, report: LoadReport) -> None:
+    """Interventions for encounters that gave a service, and safety flags for a few people.
+    Their own random streams, so the calls and encounters stay as calibrated."""
+    rng = random.Random(f"field-details-{PROGRAM_SLUG}")
+    kinds, weights = list(DEMO_INTERVENTIONS), list(DEMO_INTERVENTIONS.values())
+    interventions = []
+    for encounter in rows.encounters:
+        if not encounter.service_provided:
+            continue
+        chosen = set(rng.choices(kinds, weights=weights, k=rng.randint(1, 3)))
+        at = encounter.engaged_at or encounter.arrived_at or encounter.received_at or timezone.now()
+        interventions += [Intervention(encounter=encounter, kind=k, recorded_at=at) for k in chosen]
+    Intervention.objects.bulk_create(interventions, batch_size=BATCH)
+    flags = []
+    for person in rows.people:
+        if rng.random() < 0.04:
+            kind, note = rng.choice(DEMO_FLAGS)
+            flags.append(
+                SafetyFlag(
+                    person=person,
+                    agency_id=person.recorded_by_agency_id,
+                    kind=kind,
+                    note=note,
+                    created_at=person.created_at or timezone.now(),
+                )
+            )
+    SafetyFlag.objects.bulk_create(flags, batch_size=BATCH)
+    report.add("interventions", len(interventions))
+    report.add("safety flags", len(flags))
 
 
 CLOSING_PATHS: dict[str, list[str]] = {

@@ -16,10 +16,10 @@ from corespond.core.access import Action, system
 from corespond.core.vocab import ReferralStatus
 from corespond.demo import county
 from corespond.dispatch.models import Assignment
-from corespond.field.models import Encounter, EncounterPerson
+from corespond.field.models import Encounter, EncounterPerson, Intervention
 from corespond.intake.models import Call, TriageDecision
 from corespond.outcomes import metrics
-from corespond.people.models import Person
+from corespond.people.models import Person, SafetyFlag
 
 END = datetime(2026, 6, 1, 12, tzinfo=UTC)
 
@@ -37,7 +37,15 @@ def fingerprint() -> list[tuple[object, ...]]:
 
 
 def wipe_history() -> None:
-    for model in (ReferralStatusChange, Referral, FollowUpAttempt, FollowUp, EncounterPerson):
+    for model in (
+        ReferralStatusChange,
+        Referral,
+        FollowUpAttempt,
+        FollowUp,
+        EncounterPerson,
+        Intervention,
+        SafetyFlag,
+    ):
         system(model.objects.all(), reason="test", action=Action.CHANGE).delete()
     system(Encounter.objects.all(), reason="test", action=Action.CHANGE).delete()
     system(Person.objects.all(), reason="test", action=Action.CHANGE).delete()
