@@ -18,9 +18,15 @@ from hypothesis import strategies as st
 
 from corespond.care.models import FollowUp, FollowUpAttempt, Referral, ReferralStatusChange
 from corespond.core.access import system
-from corespond.field.models import Encounter, EncounterPerson
+from corespond.field.models import (
+    ClinicalNote,
+    Encounter,
+    EncounterPerson,
+    Intervention,
+    Part2Note,
+)
 from corespond.intake.models import Call, ProtocolVersion, TriageDecision
-from corespond.people.models import Person
+from corespond.people.models import Person, SafetyFlag
 from corespond.sharing.models import BreakGlassGrant
 from tests.journey import encounter_of, make_call
 
@@ -34,6 +40,10 @@ TABLES = [
     FollowUpAttempt,
     Referral,
     ReferralStatusChange,
+    Intervention,
+    ClinicalNote,
+    Part2Note,
+    SafetyFlag,
 ]
 
 junk = st.one_of(
@@ -116,6 +126,7 @@ def scene(world) -> dict[str, Any]:
         "encounter": encounter,
         "person": person,
         "referral": referral,
+        "resource": resource,
     }
 
 
@@ -205,6 +216,43 @@ def test_the_encounter_forms(world, scene, data) -> None:
     check(client, reverse("field:encounter", args=[pk]), {**valid, **data})
     check(client, reverse("field:stamp", args=[pk]), data)
     check(client, reverse("field:person_add", args=[pk]), data)
+
+
+@FUZZ
+@given(
+    data=fields(
+        "kind",
+        "given",
+        "person",
+        "involvement",
+        "note-text",
+        "note-person_id",
+        "note-part2",
+        "referral-person",
+        "referral-resource",
+        "note",
+        "next",
+    ),
+    draw=st.data(),
+)
+def test_the_on_scene_forms(world, scene, data, draw) -> None:
+    client = _client(world.clara)
+    pk, person = scene["encounter"].pk, scene["person"].pk
+    for name in ("intervention", "person_link", "note", "referral"):
+        check(client, reverse(f"field:{name}", args=[pk]), data)
+    check(client, reverse("people:flag_add", args=[person]), data)
+    valid = {
+        "note-text": "Calm.",
+        "note-person_id": str(person),
+        "referral-person": str(person),
+        "referral-resource": str(scene["resource"].pk),
+        "kind": "de_escalation",
+        "given": "1",
+    }
+    for name in ("intervention", "note", "referral"):
+        check(client, reverse(f"field:{name}", args=[pk]), near_valid(valid, draw.draw))
+    response = client.get(reverse("care:resources"), data)
+    assert response.status_code < 500
 
 
 @FUZZ

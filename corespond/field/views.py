@@ -130,12 +130,15 @@ def encounter(request: HttpRequest, encounter_id: int) -> HttpResponse:
             "stamps": [(f, label, getattr(enc, f)) for f, label in STAMP_LABELS],
             **_screening_context(request, enc),
             **_find_context(request, enc, people),
-            "briefing": people_selectors.safety_briefing(
-                user=request.user,
-                person_ids=[link.person_id for link in people],
-                exclude_encounter=enc.pk,
-            ),
-            "flag_form": FlagForm(),
+            # One flag form per person, each with its own element ids.
+            "briefing": [
+                (b, FlagForm(auto_id=f"id_flag{b.person.pk}_%s"))
+                for b in people_selectors.safety_briefing(
+                    user=request.user,
+                    person_ids=[link.person_id for link in people],
+                    exclude_encounter=enc.pk,
+                )
+            ],
             "interventions": [
                 (code, label, code in given) for code, label in InterventionKind.choices
             ],
@@ -325,7 +328,7 @@ def _people_choices(request: HttpRequest, enc: Encounter) -> list[tuple[int, str
 
 def _find_context(request: HttpRequest, enc: Encounter, people: list[Any]) -> dict[str, object]:
     """Find-or-create: people the program already knows who match what was typed."""
-    find = FindPersonForm(request.GET or None)
+    find = FindPersonForm(request.GET or None, prefix="find")
     matches: list[Person] = []
     if find.is_bound and find.is_valid() and not enc.completed_at:
         linked = {link.person_id for link in people}
@@ -386,6 +389,7 @@ def _note_form(request: HttpRequest, enc: Encounter, people: list[Any]) -> NoteF
     return NoteForm(
         people=[(link.person_id, str(link.person)) for link in people],
         part2_allowed=any(part2 for part2, _ in kinds),
+        prefix="note",
     )
 
 
@@ -398,6 +402,7 @@ def note(request: HttpRequest, encounter_id: int) -> HttpResponse:
         request.POST,
         people=[(link.person_id, str(link.person)) for link in people],
         part2_allowed=True,
+        prefix="note",
     )
     if not form.is_valid():
         messages.error(request, "Note not saved: " + " ".join(_errors(form)))
@@ -418,7 +423,9 @@ def _referral_form(request: HttpRequest, enc: Encounter, people: list[Any]) -> R
         program_id=enc.call.program_id
     )
     return ReferralForm(
-        people=[(link.person_id, str(link.person)) for link in people], resources=resources
+        people=[(link.person_id, str(link.person)) for link in people],
+        resources=resources,
+        prefix="referral",
     )
 
 
@@ -434,6 +441,7 @@ def referral(request: HttpRequest, encounter_id: int) -> HttpResponse:
         request.POST,
         people=[(link.person_id, str(link.person)) for link in people],
         resources=resources,
+        prefix="referral",
     )
     if not form.is_valid():
         messages.error(request, "Referral not made: " + " ".join(_errors(form)))

@@ -388,3 +388,71 @@ def test_typing_survives_a_reload_and_a_dropped_connection(world, page_factory, 
     phone.get_by_role("button", name="Save", exact=True).click()
     phone.reload()
     assert phone.get_by_test_id("draft-restored").count() == 0
+
+
+def test_on_a_phone_a_known_person_is_linked_helped_referred_and_followed_up(
+    world, page_factory, live_server
+):
+    """The field-to-follow-up path at phone width: find and link a known person (their
+    safety flag shows in the briefing), tap interventions, refer to a directory service,
+    write a clinical note, complete; the case manager sees the follow-up and the referral."""
+    from corespond.care.models import Resource
+    from corespond.dispatch.services import unit_assign
+    from corespond.field import services as field
+    from corespond.people.services import safety_flag_add
+    from tests.journey import encounter_of, make_call
+
+    earlier = encounter_of(
+        unit_assign(actor=world.alice, call_id=make_call(world).pk, team_id=world.team.pk)
+    )
+    robin = field.encounter_person_add(
+        actor=world.oscar, encounter_id=earlier.pk, given_name="Robin", family_name="Ash"
+    )
+    safety_flag_add(actor=world.oscar, person_id=robin.pk, kind="animal", note="Large dog")
+    Resource.objects.create(
+        program=world.program, organization="Harbor BH", name="Harbor Respite", category="crisis"
+    )
+    call = make_call(world, address="3 Birch Rd")
+    encounter = encounter_of(
+        unit_assign(actor=world.alice, call_id=call.pk, team_id=world.medic_team.pk)
+    )
+    phone = page_factory("clara", PASSWORD, width=375, height=812)
+    phone.goto(f"{live_server.url}/field/encounters/{encounter.pk}/")
+    phone.get_by_label("Name to look for").fill("robin ash")
+    phone.get_by_role("button", name="Find").click()
+    phone.get_by_role("button", name="Link Robin Ash").click()
+    briefing = phone.get_by_test_id("briefing")
+    assert "Large dog" in briefing.inner_text() and "1 earlier contact" in briefing.inner_text()
+
+    phone.get_by_role("button", name="De-escalation").click()
+    phone.get_by_role("button", name="Safety planning").click()
+    assert phone.get_by_role("button", name="De-escalation").get_attribute("aria-pressed") == "true"
+
+    phone.get_by_label("Refer to").select_option(label="crisis: Harbor Respite (Harbor BH)")
+    phone.get_by_role("button", name="Refer").click()
+    assert phone.get_by_test_id("referral-status").inner_text() == "Requested"
+
+    phone.get_by_role("textbox", name="Note").fill(
+        "Calm after talking; made a safety plan with his sister."
+    )
+    phone.get_by_role("button", name="Save note").click()
+    assert "made a safety plan" in phone.get_by_test_id("note").inner_text()
+
+    phone.get_by_label("Contact outcome").select_option("engaged")
+    phone.get_by_label("Disposition:", exact=True).select_option("remained_in_community")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 375
+    phone.get_by_role("button", name="Complete encounter").click()
+    assert "Encounter complete" in phone.inner_text("main")
+
+    kim = page_factory("kim", PASSWORD, width=375, height=812)
+    kim.goto(f"{live_server.url}/care/followups/")
+    assert "Robin Ash" in kim.inner_text("main")
+    kim.goto(f"{live_server.url}/care/referrals/")
+    row = kim.locator("tr[data-referral]", has_text="Harbor Respite")
+    row.get_by_label("New status").select_option("accepted")
+    row.get_by_role("button", name="Update").click()
+    assert "Referral updated" in kim.inner_text("main")
+    # The officer on the first call never sees the clinical note.
+    officer = page_factory("oscar", PASSWORD, width=375, height=812)
+    officer.goto(f"{live_server.url}/field/encounters/{encounter.pk}/")
+    assert "safety plan with his sister" not in officer.inner_text("main")

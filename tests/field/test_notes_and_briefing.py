@@ -196,10 +196,10 @@ def test_the_page_offers_the_match_and_links_it(world, encounter, robin) -> None
     client = Client()
     client.force_login(world.oscar)
     url = reverse("field:encounter", args=[second.pk])
-    page = client.get(url, {"name": "ash"}).content.decode()
+    page = client.get(url, {"find-name": "ash"}).content.decode()
     assert "Link Robin Ash" in page
-    assert "No one known" in client.get(url, {"name": "zzz"}).content.decode()
-    assert "Type a name" in client.get(url, {"name": ""}).content.decode()
+    assert "No one known" in client.get(url, {"find-name": "zzz"}).content.decode()
+    assert "Type a name" in client.get(url, {"find-name": ""}).content.decode()
     client.post(reverse("field:person_link", args=[second.pk]), {"person": robin.pk})
     page = client.get(url).content.decode()
     assert "1 earlier contact" in page  # the briefing now follows Robin here
@@ -247,13 +247,15 @@ def test_a_referral_is_made_from_the_encounter_page(world, encounter, robin) -> 
     client = Client()
     client.force_login(world.clara)
     url = reverse("field:referral", args=[encounter.pk])
-    client.post(url, {"person": robin.pk, "resource": resource.pk})
+    client.post(url, {"referral-person": robin.pk, "referral-resource": resource.pk})
     referral = system(Referral.objects.all(), reason="t").get()
     assert (referral.person_id, referral.encounter_id) == (robin.pk, encounter.pk)
     # A resource of another program is not offered and is refused.
     elsewhere = Resource.objects.create(
         program=world.elsewhere, organization="X", name="Far away", category="crisis"
     )
-    response = client.post(url, {"person": robin.pk, "resource": elsewhere.pk}, follow=True)
+    response = client.post(
+        url, {"referral-person": robin.pk, "referral-resource": elsewhere.pk}, follow=True
+    )
     assert "Referral not made" in response.content.decode()
     assert system(Referral.objects.all(), reason="t").count() == 1
