@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -21,7 +22,10 @@ from corespond.people import selectors
 from corespond.people import services as people_services
 from corespond.people.forms import FlagForm
 from corespond.people.models import Person, SafetyFlag, SafetyPlan
+from corespond.sharing import selectors as sharing_selectors
 from corespond.sharing import services as sharing
+from corespond.sharing.forms import ConsentForm
+from corespond.sharing.models import Consent
 
 
 class BreakGlassForm(forms.Form):
@@ -52,7 +56,17 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
             {"person_id": person_id, "form": BreakGlassForm()},
             status=403,
         )
-    return render(request, "people/person.html", {"view": view, "form": BreakGlassForm()})
+    return render(
+        request,
+        "people/person.html",
+        {
+            "view": view,
+            "form": BreakGlassForm(),
+            "may_manage_consents": sharing.may_manage_consents(
+                request.user, program_id=view.person.program_id
+            ),
+        },
+    )
 
 
 @login_required
@@ -173,3 +187,52 @@ def safety_plan(request: HttpRequest, person_id: int) -> HttpResponse:
         },
         status=status,
     )
+
+
+@login_required
+def consents(request: HttpRequest, person_id: int) -> HttpResponse:
+    """The person's consents to share Part 2 records: list, record, revoke."""
+    try:
+        person = selectors.person_view(user=request.user, person_id=person_id).person
+        found = sharing_selectors.consents_of(user=request.user, person_id=person_id)
+    except Person.DoesNotExist as exc:
+        raise Http404("No such person, or you may not see them.") from exc
+    form = ConsentForm(request.POST or None, agencies=person.program.agencies.all())
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                sharing.consent_record(
+                    actor=request.user,
+                    person_id=person_id,
+                    recipient_id=form.cleaned_data["recipient"].pk,
+                    purpose=form.cleaned_data["purpose"],
+                    expires_at=form.cleaned_data.get("expires_at"),
+                )
+            except ValidationError as exc:
+                for message in exc.messages:
+                    form.add_error(None, message)
+            else:
+                messages.success(request, "Consent recorded. Disclosures to that agency start now.")
+                return redirect("people:consents", person_id=person_id)
+        status = 400
+    return render(
+        request,
+        "people/consents.html",
+        {"person": person, "consents": found, "form": form, "now": timezone.now()},
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def consent_revoke(request: HttpRequest, person_id: int, consent_id: int) -> HttpResponse:
+    try:
+        sharing.consent_revoke(actor=request.user, consent_id=consent_id)
+    except (Consent.DoesNotExist, Person.DoesNotExist) as exc:
+        raise Http404 from exc
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Consent revoked. Nothing more is disclosed under it.")
+    return redirect("people:consents", person_id=person_id)

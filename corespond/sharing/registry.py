@@ -40,6 +40,8 @@ PERSON_LEVEL: dict[str, str] = {
     "people:break_glass": C.IDENTITY,
     "people:safety_plan": C.SAFETY_PLAN,
     "people:flag_add": C.SAFETY,
+    "people:consents": C.SUD_PART2,
+    "people:consent_revoke": C.SUD_PART2,
     "people:flag_retire": C.SAFETY,
 }
 

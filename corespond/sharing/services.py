@@ -15,7 +15,7 @@ from corespond.core.roles import require_role
 from corespond.core.vocab import AgencyKind
 from corespond.core.vocab import DataCategory as C
 from corespond.core.vocab import Role as R
-from corespond.sharing.models import Agreement, AgreementRule, BreakGlassGrant
+from corespond.sharing.models import Agreement, AgreementRule, BreakGlassGrant, Consent
 from corespond.sharing.policy import ROLE_CATEGORIES
 
 READ, WRITE = AgreementRule.Access.READ, AgreementRule.Access.WRITE
@@ -141,3 +141,84 @@ def break_glass_review(*, actor: Any, grant_id: int, note: str) -> BreakGlassGra
     grant.reviewed_by, grant.reviewed_at, grant.review_note = actor, timezone.now(), note[:300]
     grant.save(update_fields=["reviewed_by", "reviewed_at", "review_note"])
     return grant
+
+
+ERR_CONSENT_ROLE = (
+    "Consents are recorded by those who hold Part 2 records in this program "
+    "(clinicians and case managers)."
+)
+ERR_CONSENT_RECIPIENT = "The recipient must be an agency of the person's program."
+ERR_CONSENT_PURPOSE = "Say what the records will be used for (the consent's purpose)."
+ERR_CONSENT_EXPIRY = "A consent's expiry must be after now."
+ERR_CONSENT_REVOKED = "This consent was already revoked."
+
+
+def may_manage_consents(user: Any, *, program_id: int) -> bool:
+    """Consents (and the fact that there is one: that someone is in treatment) are for those
+    who may hold Part 2 records in the program."""
+    from corespond.sharing.policy import authoring_agency
+
+    return bool(getattr(user, "is_superuser", False)) or (
+        authoring_agency(user, program_id=program_id, category=C.SUD_PART2) is not None
+    )
+
+
+def person_for_consent(actor: Any, person_id: int) -> Any:
+    from corespond.core.access import restrict
+    from corespond.people.models import Person
+
+    person = restrict(Person.objects.all(), actor).get(pk=person_id)
+    if not may_manage_consents(actor, program_id=person.program_id):
+        raise PermissionDenied(ERR_CONSENT_ROLE)
+    return person
+
+
+@transaction.atomic
+def consent_record(
+    *,
+    actor: Any,
+    person_id: int,
+    recipient_id: int,
+    purpose: str,
+    expires_at: datetime | None = None,
+    category: str = C.SUD_PART2,
+) -> Consent:
+    """Record the person's written consent to disclose one category to one recipient."""
+    person = person_for_consent(actor, person_id)
+    now = timezone.now()
+    if not person.program.agencies.filter(pk=recipient_id).exists():
+        raise ValidationError({"recipient": ERR_CONSENT_RECIPIENT})
+    if len(purpose.strip()) < 3:
+        raise ValidationError({"purpose": ERR_CONSENT_PURPOSE})
+    if expires_at is not None and expires_at <= now:
+        raise ValidationError({"expires_at": ERR_CONSENT_EXPIRY})
+    if category not in C.values:
+        raise ValidationError({"category": f"Unknown category {category!r}."})
+    consent = Consent.objects.create(
+        person=person,
+        category=category,
+        recipient_id=recipient_id,
+        purpose=purpose.strip()[:200],
+        given_at=now,
+        expires_at=expires_at,
+        recorded_by=actor,
+    )
+    audit_event(
+        user=actor, action=Action.CREATE, model=Consent, ids=[consent.pk], purpose="consent"
+    )
+    return consent
+
+
+@transaction.atomic
+def consent_revoke(*, actor: Any, consent_id: int) -> Consent:
+    """The person withdrew consent: disclosures stop from now on (the record stays)."""
+    consent = Consent.objects.select_for_update().get(pk=consent_id)
+    person_for_consent(actor, consent.person_id)
+    if consent.revoked_at is not None:
+        raise ValidationError(ERR_CONSENT_REVOKED)
+    consent.revoked_at = timezone.now()
+    consent.save(update_fields=["revoked_at"])
+    audit_event(
+        user=actor, action=Action.CHANGE, model=Consent, ids=[consent.pk], purpose="consent"
+    )
+    return consent
