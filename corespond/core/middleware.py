@@ -15,10 +15,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from corespond.core.access import programs_for, reset_remote_addr, set_remote_addr
+from corespond.sharing.policy import request_cache
 
 
 class ProgramTimezoneMiddleware:
-    """Show times in the user's program's zone; everything is stored in UTC."""
+    """Show times in the user's program's zone (everything is stored in UTC); keep the
+    client's address for the audit log and the sharing policy's lookups for the request."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -38,7 +40,8 @@ class ProgramTimezoneMiddleware:
         addr = request.META.get("REMOTE_ADDR")
         token = set_remote_addr(addr)
         try:
-            return self.get_response(request)
+            with request_cache():
+                return self.get_response(request)
         finally:
             reset_remote_addr(token)
             timezone.deactivate()

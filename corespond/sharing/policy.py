@@ -18,9 +18,12 @@ rule as a queryset filter, which the gate applies to every query.
 
 from __future__ import annotations
 
+import contextvars
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.db import models
 from django.db.models import Q
@@ -30,6 +33,7 @@ from corespond.core.vocab import DataCategory as C
 from corespond.core.vocab import Role as R
 
 M = TypeVar("M", bound=models.Model)
+T = TypeVar("T")
 
 ALL = frozenset(C.values)
 OPERATIONAL = frozenset({C.INCIDENT, C.SAFETY, C.IDENTITY, C.ENCOUNTER})
@@ -64,20 +68,62 @@ class Decision:
     basis: str  # "own agency", "agreement: <name>", "break-the-glass", or why not
 
 
+# Within one web request the same user's memberships, their agencies' programs and the
+# agreements in force are asked for on every gated query (a page makes dozens). They are
+# looked up once per request (core.middleware opens the cache); outside a request, or
+# while a streamed response runs on, every call reads the database.
+_request_cache: contextvars.ContextVar[dict[tuple[Any, ...], Any] | None] = contextvars.ContextVar(
+    "corespond_policy_cache", default=None
+)
+
+
+@contextmanager
+def request_cache() -> Iterator[None]:
+    token = _request_cache.set({})
+    try:
+        yield
+    finally:
+        _request_cache.reset(token)
+
+
+def _memo(key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    cache = _request_cache.get()
+    if cache is None:
+        return compute()
+    if key not in cache:
+        cache[key] = compute()
+    return cast(T, cache[key])
+
+
 def _memberships(user: Any) -> list[tuple[int, str]]:
-    return list(user.memberships.values_list("agency_id", "role"))
+    return _memo(
+        ("memberships", user.pk),
+        lambda: list(user.memberships.values_list("agency_id", "role")),
+    )
 
 
 def _programs_of(agency_id: int) -> set[int]:
     from corespond.core.models import Program
 
-    return set(Program.objects.filter(agencies__id=agency_id).values_list("pk", flat=True))
+    return _memo(
+        ("programs", agency_id),
+        lambda: set(Program.objects.filter(agencies__id=agency_id).values_list("pk", flat=True)),
+    )
 
 
 def _agreements(
     agency_id: int, role: str, category: str, write: bool, at: datetime
 ) -> list[tuple[int, str, int, set[int]]]:
     """(agreement id, name, program id, party ids) of agreements in force with a rule."""
+    return _memo(
+        ("agreements", agency_id, role, category, write),
+        lambda: _agreements_now(agency_id, role, category, write, at),
+    )
+
+
+def _agreements_now(
+    agency_id: int, role: str, category: str, write: bool, at: datetime
+) -> list[tuple[int, str, int, set[int]]]:
     from corespond.sharing.models import Agreement, AgreementRule
 
     rules = AgreementRule.objects.filter(party_id=agency_id, role=role, category=category)
