@@ -52,6 +52,18 @@ _remote_addr: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 _uniqueness_check: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "corespond_uniqueness_check", default=False
 )
+# How many gated evaluations are running now (their SQL, subqueries and prefetches included),
+# and whether the SQL guard is on (core.middleware turns it on for each web request).
+_inside_gate: contextvars.ContextVar[int] = contextvars.ContextVar(
+    "corespond_inside_gate", default=0
+)
+_sql_guard_on: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "corespond_sql_guard", default=False
+)
+ERR_SQL = (
+    "SQL reading {table} ran outside the access gate (a join from an unprotected model, raw "
+    "SQL, or a related object loaded without select_related): read it through restrict()."
+)
 
 
 class AccessGateBypassed(RuntimeError):
@@ -131,21 +143,22 @@ class GatedQuerySet(models.QuerySet[M]):
         if self._result_cache is not None:
             return
         stamp = self._require_stamp(rows=True)
-        super()._fetch_all()
+        with _gate_open():
+            super()._fetch_all()
         if self._result_cache and stamp.action != Action.AGGREGATE:
             _audit(stamp, self.model, self._ids_of(self._result_cache))
 
     def iterator(self, chunk_size: int | None = None) -> Any:
         stamp = self._require_stamp(rows=True)
         if stamp.system_reason or stamp.action == Action.AGGREGATE:
-            return super().iterator(chunk_size=chunk_size)
+            return _opened_iterator(super().iterator(chunk_size=chunk_size))
         # Streaming reads on behalf of a person are audited after the stream ends.
         return self._audited_iterator(stamp, chunk_size)
 
     def _audited_iterator(self, stamp: Stamp, chunk_size: int | None) -> Any:
         seen = []
         try:
-            for row in super().iterator(chunk_size=chunk_size):
+            for row in _opened_iterator(super().iterator(chunk_size=chunk_size)):
                 seen.append(row)
                 yield row
         finally:
@@ -191,7 +204,8 @@ class GatedQuerySet(models.QuerySet[M]):
 
     def count(self) -> int:
         self._require_stamp(rows=False)
-        return super().count()
+        with _gate_open():
+            return super().count()
 
     def exists(self) -> bool:
         if self._gate_stamp is None and _uniqueness_check.get():
@@ -199,7 +213,8 @@ class GatedQuerySet(models.QuerySet[M]):
             # clashing row exists, never its content.
             return super().exists()
         self._require_stamp(rows=False)
-        return super().exists()
+        with _gate_open():
+            return super().exists()
 
     def aggregate(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         stamp = self._require_stamp(rows=False)
@@ -208,21 +223,24 @@ class GatedQuerySet(models.QuerySet[M]):
             expressions = list(args) + list(kwargs.values())
             if not all(isinstance(e, Count) for e in expressions):
                 raise AggregateOnly(ERR_COUNT_ONLY.format(model=self.model.__name__))
-        return super().aggregate(*args, **kwargs)
+        with _gate_open():
+            return super().aggregate(*args, **kwargs)
 
     def _changed_ids(self) -> list[Any]:
         # The ids about to change, read with a plain queryset on the already-gated query.
         plain: models.QuerySet[M] = models.QuerySet(
             self.model, query=self.query.chain(), using=self.db
         )
-        return list(plain.values_list("pk", flat=True))
+        with _gate_open():
+            return list(plain.values_list("pk", flat=True))
 
     def update(self, **kwargs: Any) -> int:
         stamp = self._require_stamp(rows=False)
         if stamp.action != Action.CHANGE:
             raise PermissionDenied("Updates need a gate stamp for action 'change'.")
         ids = self._changed_ids()
-        count = super().update(**kwargs)
+        with _gate_open():
+            count = super().update(**kwargs)
         if ids:
             _audit(stamp, self.model, ids)
         return count
@@ -232,7 +250,8 @@ class GatedQuerySet(models.QuerySet[M]):
         if stamp.action != Action.CHANGE:
             raise PermissionDenied("Deletes need a gate stamp for action 'change'.")
         ids = self._changed_ids()
-        result = super().delete()
+        with _gate_open():
+            result = super().delete()
         if ids:
             _audit(stamp, self.model, ids)
         return result
@@ -246,6 +265,71 @@ class GatedQuerySet(models.QuerySet[M]):
             # An upsert overwrites existing rows without any stamp: not through here.
             raise AccessGateBypassed(ERR_UPSERT.format(model=self.model.__name__))
         return super().bulk_create(objs, *args, **kwargs)
+
+
+@contextmanager
+def _gate_open() -> Iterator[None]:
+    token = _inside_gate.set(_inside_gate.get() + 1)
+    try:
+        yield
+    finally:
+        _inside_gate.reset(token)
+
+
+def _opened_iterator(rows: Iterator[Any]) -> Iterator[Any]:
+    """Rows of a gated stream; its SQL runs when the first row is asked for, inside the gate.
+    (A generator must not hold a context variable across its yields, so only the step that
+    reaches the database is marked.)"""
+    while True:
+        with _gate_open():
+            try:
+                row = next(rows)
+            except StopIteration:
+                return
+        yield row
+
+
+@contextmanager
+def sql_guard() -> Iterator[None]:
+    """Refuse, for the duration, SQL that reads a protected table outside a gated evaluation.
+
+    The queryset gate cannot see a join that starts from an unprotected model
+    (``Program.objects.values("calls__address")``), raw SQL, or Django loading a related
+    object on attribute access (``followup.person`` without select_related). This check sees
+    the SQL itself. core.middleware turns it on for every web request.
+    """
+    token = _sql_guard_on.set(True)
+    try:
+        yield
+    finally:
+        _sql_guard_on.reset(token)
+
+
+_PROTECTED_TABLES: tuple[tuple[str, str], ...] | None = None
+
+
+def _protected_tables() -> tuple[tuple[str, str], ...]:
+    global _PROTECTED_TABLES
+    if _PROTECTED_TABLES is None:
+        from django.apps import apps
+
+        _PROTECTED_TABLES = tuple(
+            (f'"{m._meta.db_table}"', m._meta.db_table)
+            for m in apps.get_models()
+            if is_protected(m)
+        )
+    return _PROTECTED_TABLES
+
+
+def guard_sql(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+    """Database execute wrapper (installed on every connection) behind :func:`sql_guard`."""
+    if _sql_guard_on.get() and not _inside_gate.get() and not _uniqueness_check.get():
+        head = sql.lstrip()[:6].upper()
+        if head.startswith(("SELECT", "WITH")):
+            for quoted, table in _protected_tables():
+                if quoted in sql:
+                    raise AccessGateBypassed(ERR_SQL.format(table=table))
+    return execute(sql, params, many, context)
 
 
 class GatedManager(models.Manager[M]):
@@ -272,6 +356,12 @@ class GatedModel(models.Model):
     def validate_constraints(self, exclude: Any = None) -> None:
         with _uniqueness_checks_allowed():
             super().validate_constraints(exclude=exclude)
+
+    def clean_fields(self, exclude: Any = None) -> None:
+        # A foreign key's validation asks whether the row it names exists (through the base
+        # manager): like a uniqueness check, it learns nothing of the row's content.
+        with _uniqueness_checks_allowed():
+            super().clean_fields(exclude=exclude)
 
 
 @contextmanager

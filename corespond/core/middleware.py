@@ -14,7 +14,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 
-from corespond.core.access import programs_for, reset_remote_addr, set_remote_addr
+from corespond.core.access import programs_for, reset_remote_addr, set_remote_addr, sql_guard
 from corespond.sharing.policy import request_cache
 
 
@@ -40,7 +40,7 @@ class ProgramTimezoneMiddleware:
         addr = request.META.get("REMOTE_ADDR")
         token = set_remote_addr(addr)
         try:
-            with request_cache():
+            with request_cache(), sql_guard():
                 return self.get_response(request)
         finally:
             reset_remote_addr(token)

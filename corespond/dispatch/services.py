@@ -47,8 +47,10 @@ def unit_assign(*, actor: Any, call_id: int, team_id: int, override_reason: str 
         with transaction.atomic():
             # Call first: someone who may not see the call learns nothing about the team.
             # Every path locks call, then team, so two assignments cannot deadlock.
-            call = restrict(Call.objects.select_for_update(), actor, action=Action.CHANGE).get(
-                pk=call_id
+            call = (
+                restrict(Call.objects.select_for_update(of=("self",)), actor, action=Action.CHANGE)
+                .select_related("triage")
+                .get(pk=call_id)
             )
             require_role(actor, DISPATCH_ROLES, program_id=call.program_id)
             team = Team.objects.select_for_update().get(pk=team_id)

@@ -308,9 +308,9 @@ def _referral_metrics(
         system_reason,
     )
     closing = Q(status__in=REFERRAL_CLOSING_STATUSES)
-    windows = Program.objects.filter(pk__in=referrals.values("person__program_id")).values_list(
-        "pk", "referral_closing_days"
-    )
+    # Every program's window (a handful of rows); the referrals' own filter picks the ones
+    # that apply.
+    windows = Program.objects.values_list("pk", "referral_closing_days")
     old = Q(pk__in=[])
     for program_id, days in windows:
         old |= Q(person__program_id=program_id, created_at__lte=now - timedelta(days=days))

@@ -105,6 +105,8 @@ class BreakGlassGrant(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="break_glass_grants"
     )
     person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="+")
+    # The person's program, kept on the grant so the review queue never reads the person.
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="+")
     reason = models.CharField(max_length=300)
     granted_at = models.DateTimeField()
     expires_at = models.DateTimeField()

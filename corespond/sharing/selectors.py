@@ -16,7 +16,7 @@ def grants_to_review(*, user: Any) -> QuerySet[BreakGlassGrant]:
     Shows who, when and why; the person appears by id only (the reviewer needs no more)."""
     qs = BreakGlassGrant.objects.select_related("user", "reviewed_by")
     if not user.is_superuser:
-        qs = qs.filter(person__program__in=programs_for(user, REVIEW_ROLES))
+        qs = qs.filter(program__in=programs_for(user, REVIEW_ROLES))
     return qs.order_by("reviewed_at", "-granted_at")
 
 

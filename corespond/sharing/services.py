@@ -118,6 +118,7 @@ def break_glass(
     grant = BreakGlassGrant.objects.create(
         user=actor,
         person=person,
+        program_id=person.program_id,
         reason=reason.strip(),
         granted_at=now,
         expires_at=now + timedelta(minutes=BREAK_GLASS_MINUTES),
@@ -134,8 +135,8 @@ def break_glass(
 
 @transaction.atomic
 def break_glass_review(*, actor: Any, grant_id: int, note: str) -> BreakGlassGrant:
-    grant = BreakGlassGrant.objects.select_for_update().select_related("person").get(pk=grant_id)
-    require_role(actor, REVIEW_ROLES, program_id=grant.person.program_id)
+    grant = BreakGlassGrant.objects.select_for_update().get(pk=grant_id)
+    require_role(actor, REVIEW_ROLES, program_id=grant.program_id)
     if grant.user_id == actor.pk:
         raise PermissionDenied("A use of break-the-glass is reviewed by someone else.")
     grant.reviewed_by, grant.reviewed_at, grant.review_note = actor, timezone.now(), note[:300]

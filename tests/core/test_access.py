@@ -286,3 +286,32 @@ def test_updates_through_the_gate_are_audited_with_the_ids_changed(world) -> Non
     restrict(Call.objects.all(), world.alice, action=Action.CHANGE).update(address="moved")
     event = AuditEvent.objects.get(user=world.alice)
     assert (event.action, event.object_ids) == ("change", [call.pk])
+
+
+@pytest.mark.django_db
+def test_the_sql_guard_refuses_reads_of_protected_tables_outside_the_gate(world) -> None:
+    """What the queryset gate cannot see, the SQL guard (on in every web request) does."""
+    from django.db import connection
+
+    from corespond.care.models import FollowUp
+    from corespond.core.access import sql_guard
+    from corespond.core.models import Program
+    from tests.journey import finish_encounter
+
+    finish_encounter(world, given_name="Noor")
+    followup = restrict(FollowUp.objects.all(), world.kim).get()
+    with sql_guard():
+        # Through the gate, with the joins it asked for: fine.
+        assert restrict(FollowUp.objects.select_related("person"), world.kim).get().person
+        assert restrict(FollowUp.objects.all(), world.kim).count() == 1
+        # A join that starts from an unprotected model.
+        with pytest.raises(AccessGateBypassed, match="intake_call"):
+            list(Program.objects.values("calls__address"))
+        # Django loading a related row on attribute access (its base manager).
+        with pytest.raises(AccessGateBypassed, match="people_person"):
+            _ = followup.person
+        # Raw SQL on a cursor.
+        with pytest.raises(AccessGateBypassed, match="people_person"), connection.cursor() as c:
+            c.execute('SELECT "given_name" FROM "people_person"')
+    # Outside a request (a named system job, a migration) the guard is off.
+    assert list(Program.objects.values("calls__address"))
