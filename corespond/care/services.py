@@ -21,7 +21,6 @@ from corespond.core.roles import CARE_ROLES, ENCOUNTER_ROLES, require_role
 from corespond.core.vocab import (
     REFERRAL_CLOSING_STATUSES,
     ContactOutcome,
-    Disposition,
     FollowUpOutcome,
     ReferralStatus,
 )
@@ -29,18 +28,6 @@ from corespond.people.models import Person
 
 if TYPE_CHECKING:
     from corespond.field.models import Encounter
-
-# Dispositions after which the person should hear from the program again. Arrest and citation
-# are left to the justice system's own follow-up in the foundation; the protocol work makes
-# this list a per-program setting.
-FOLLOWUP_DISPOSITIONS = frozenset(
-    {
-        Disposition.REMAINED_IN_COMMUNITY,
-        Disposition.CRISIS_FACILITY,
-        Disposition.SOBERING_DETOX,
-        Disposition.EMERGENCY_DEPARTMENT,
-    }
-)
 
 ERR_FOLLOWUP_CLOSED = "This follow-up is already closed."
 ERR_OUTCOME_NEEDS_CONTACT = "An outcome other than 'not reached' needs a successful attempt."
@@ -65,9 +52,9 @@ def followup_create_for_encounter(
 
     if encounter.contact_outcome != ContactOutcome.ENGAGED:
         return []
-    if encounter.disposition not in FOLLOWUP_DISPOSITIONS:
-        return []
     program = encounter.call.program
+    if encounter.disposition not in program.followup_dispositions:
+        return []
     links = restrict(EncounterPerson.objects.filter(encounter=encounter), actor).filter(
         involvement=EncounterPerson.Involvement.SUBJECT
     )

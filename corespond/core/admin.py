@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpRequest
 
 from corespond.core.access import Action, is_protected, restrict
 from corespond.core.models import Agency, AuditEvent, Membership, Program, User
+from corespond.core.vocab import Disposition
 
 
 class GatedAdmin(admin.ModelAdmin):
@@ -44,8 +46,35 @@ class AgencyAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
 
+class ProgramForm(forms.ModelForm):
+    followup_dispositions = forms.MultipleChoiceField(
+        choices=Disposition.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="After which dispositions an engaged person gets a follow-up.",
+    )
+
+    class Meta:
+        model = Program
+        fields = [
+            "slug",
+            "name",
+            "model",
+            "agencies",
+            "timezone",
+            "followup_window_hours",
+            "followup_attempts",
+            "followup_dispositions",
+            "outreach_contacts",
+            "outreach_days",
+            "referral_closing_days",
+            "police_minutes_per_call",
+        ]
+
+
 @admin.register(Program)
 class ProgramAdmin(admin.ModelAdmin):
+    form = ProgramForm
     list_display = ["name", "model", "timezone"]
     filter_horizontal = ["agencies"]
 

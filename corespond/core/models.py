@@ -10,6 +10,7 @@ from django.db import models
 
 from corespond.core.vocab import (
     AgencyKind,
+    Disposition,
     ProgramModel,
     Role,
 )
@@ -47,6 +48,18 @@ class Agency(models.Model):
         return self.name
 
 
+def default_followup_dispositions() -> list[str]:
+    """Follow up after the person stayed in the community or went to a crisis facility,
+    sobering/detox or an emergency department; arrest and citation are left to the justice
+    system's own follow-up unless a program adds them."""
+    return [
+        Disposition.REMAINED_IN_COMMUNITY,
+        Disposition.CRISIS_FACILITY,
+        Disposition.SOBERING_DETOX,
+        Disposition.EMERGENCY_DEPARTMENT,
+    ]
+
+
 class Program(models.Model):
     """A co-responder program spanning agencies; owns calls, teams and its protocol settings."""
 
@@ -60,6 +73,8 @@ class Program(models.Model):
     # (intake.ProtocolVersion), not fields here.
     followup_window_hours = models.PositiveIntegerField(default=72)
     followup_attempts = models.PositiveSmallIntegerField(default=3)
+    # Dispositions after which an engaged person hears from the program again (codes).
+    followup_dispositions = models.JSONField(default=default_followup_dispositions)
     # Proactive outreach: people with at least this many crisis contacts within this many days.
     outreach_contacts = models.PositiveSmallIntegerField(default=3)
     outreach_days = models.PositiveSmallIntegerField(default=90)
@@ -79,6 +94,11 @@ class Program(models.Model):
 
     def clean(self) -> None:
         validate_timezone(self.timezone)
+        codes = self.followup_dispositions
+        if not isinstance(codes, list) or not set(codes) <= set(Disposition.values):
+            raise ValidationError(
+                {"followup_dispositions": "A list of disposition codes (spec/vocabularies.md)."}
+            )
 
 
 class Membership(models.Model):

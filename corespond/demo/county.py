@@ -29,7 +29,6 @@ from corespond.care.models import (
     Resource,
     ResourceSchedule,
 )
-from corespond.care.services import FOLLOWUP_DISPOSITIONS
 from corespond.core.access import Action, audit_event, system
 from corespond.core.models import Agency, Membership, Program, User
 from corespond.core.vocab import (
@@ -852,7 +851,7 @@ def _write_care(
         encounter, person = rows.encounters[e_row], rows.people[p_row]
         created = encounter.cleared_at or encounter.dispatched_at or encounter.received_at
         assert created is not None
-        if encounter.disposition in FOLLOWUP_DISPOSITIONS:
+        if encounter.disposition in program.followup_dispositions:
             f = FollowUp(
                 encounter=encounter, person=person, created_at=created, due_at=created + window
             )

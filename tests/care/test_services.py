@@ -184,3 +184,21 @@ def test_referrals_still_open_after_the_programs_window_surface_as_overdue(world
     # A police officer has no care queue at all.
     client.force_login(world.oscar)
     assert client.get(reverse("care:referrals")).status_code == 403
+
+
+def test_which_dispositions_bring_a_follow_up_is_the_programs_choice(world) -> None:
+    from django.core.exceptions import ValidationError as DjangoValidationError
+
+    # The default: arrest brings none.
+    finish_encounter(world, given_name="Ari", disposition="arrest")
+    assert not system(FollowUp.objects.all(), reason="t").exists()
+    world.program.followup_dispositions = ["arrest", "citation"]
+    world.program.full_clean()
+    world.program.save()
+    finish_encounter(world, given_name="Bea", disposition="arrest")
+    finish_encounter(world, given_name="Cy", disposition="remained_in_community")
+    followups = system(FollowUp.objects.select_related("person"), reason="t")
+    assert [f.person.given_name for f in followups if f.person] == ["Bea"]
+    world.program.followup_dispositions = ["jail"]
+    with pytest.raises(DjangoValidationError, match="disposition codes"):
+        world.program.full_clean()
