@@ -5,8 +5,9 @@ Every protected model (calls, people, encounters, follow-ups, referrals...) uses
 through :func:`restrict` (for a signed-in user) or :func:`system` (for a named background job
 such as the demo loader). A view, selector or form that queries a protected model through
 its manager any other way raises :class:`AccessGateBypassed`, in tests and in production
-alike, so a forgotten check fails loudly instead of leaking. What this layer does not yet see
-(joins that start from ungated models, RawSQL) is listed in docs/architecture.md.
+alike, so a forgotten check fails loudly instead of leaking. What a queryset cannot see (joins
+that start from ungated models, raw SQL, related rows loaded on attribute access) the SQL
+guard (:func:`sql_guard`) refuses in web requests; docs/architecture.md has the limits.
 
 Which rows a user may read or change is decided by the sharing policy
 (``corespond.sharing.policy``): the role's categories, the user's own agency's records, the
