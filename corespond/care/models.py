@@ -67,6 +67,9 @@ class Resource(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.organization})"
 
+    def category_label(self) -> str:
+        return self.category.replace("_", " ")
+
     def language_list(self) -> list[str]:
         return [part.strip() for part in self.languages.split(",") if part.strip()]
 
