@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "corespond.outcomes",
     "corespond.sharing",
     "corespond.demo",
+    "corespond.imports",
 ]
 
 MIDDLEWARE = [

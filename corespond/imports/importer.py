@@ -1,0 +1,344 @@
+"""Import a CAD or encounter export through a profile: streamed, batched, idempotent.
+
+Each row becomes a call (and, for encounter exports or rows with encounter times, its
+encounter). A row is checked whole before anything of it is written, so a bad row is skipped
+with its reason and never half-written. Rows are written in batches, each batch in one
+transaction: a crash mid-file leaves whole rows only, and a re-run skips what is already there
+(rows are matched on the profile's id column within the program) and completes the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from corespond.core.access import Action, audit_event, system
+from corespond.core.models import Agency, Program
+from corespond.core.vocab import CallType
+from corespond.field.models import INTERVALS, Encounter
+from corespond.imports import reader
+from corespond.imports.profile import (
+    BOOLEAN,
+    CODED,
+    DEFAULTS,
+    ENCOUNTER_FIELDS,
+    ENCOUNTER_TIME_FIELDS,
+    NUMBER,
+    TEXT,
+    TIME_FIELDS,
+    FieldMap,
+    Profile,
+    _value_key,
+)
+from corespond.intake.models import Call
+
+BATCH_SIZE = 2000
+# One row, converted: (source id, call fields, encounter fields).
+Item = tuple[str, dict[str, Any], dict[str, Any]]
+EXAMPLES = 20
+TRUE = {"true", "yes", "y", "1", "t"}
+FALSE = {"false", "no", "n", "0", "f"}
+
+
+class RowProblem(ValueError):
+    """This row cannot be imported; the message names the field."""
+
+
+class FileProblem(ValueError):
+    """The file does not fit the profile (a required column is absent); nothing is read."""
+
+
+@dataclass
+class Report:
+    """What an import did, for the person running it (printed at the end, or as JSON)."""
+
+    file: str
+    profile: str
+    rows_read: int = 0
+    written: int = 0
+    encounters_written: int = 0
+    already_imported: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    skipped_examples: list[tuple[int, str]] = field(default_factory=list)
+    unmapped: dict[str, Counter[str]] = field(default_factory=dict)
+    placeholders: Counter[str] = field(default_factory=Counter)
+    unreadable: Counter[str] = field(default_factory=Counter)
+    dated_by_fallback: int = 0
+    negative_intervals: Counter[str] = field(default_factory=Counter)
+    columns_absent: list[str] = field(default_factory=list)
+
+    def skip(self, number: int, reason: str) -> None:
+        self.skipped[reason.split(":")[0]] += 1
+        if len(self.skipped_examples) < EXAMPLES:
+            self.skipped_examples.append((number, reason))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "profile": self.profile,
+            "rows_read": self.rows_read,
+            "written": self.written,
+            "encounters_written": self.encounters_written,
+            "already_imported": self.already_imported,
+            "skipped": dict(self.skipped),
+            "skipped_examples": [{"row": n, "reason": r} for n, r in self.skipped_examples],
+            "unmapped": {k: dict(v.most_common()) for k, v in self.unmapped.items()},
+            "placeholders": dict(self.placeholders),
+            "unreadable": dict(self.unreadable),
+            "dated_by_fallback": self.dated_by_fallback,
+            "negative_intervals": dict(self.negative_intervals),
+            "columns_absent": self.columns_absent,
+        }
+
+    def lines(self) -> list[str]:
+        out = [
+            f"{self.file} with profile {self.profile}",
+            f"  rows read          {self.rows_read:,}",
+            f"  written            {self.written:,} calls, {self.encounters_written:,} encounters",
+            f"  already imported   {self.already_imported:,} (unchanged)",
+            f"  skipped            {sum(self.skipped.values()):,}",
+        ]
+        out += [f"    {reason}: {n:,}" for reason, n in self.skipped.most_common()]
+        out += [f"    e.g. row {n}: {reason}" for n, reason in self.skipped_examples[:5]]
+        for target, values in self.unmapped.items():
+            total = sum(values.values())
+            top = ", ".join(f"{v!r} ({n:,})" for v, n in values.most_common(8))
+            out.append(f"  unmapped {target}: {total:,} rows took the default; {top}")
+        for target, n in self.placeholders.most_common():
+            out.append(f"  placeholder times read as missing, {target}: {n:,}")
+        if self.dated_by_fallback:
+            out.append(
+                f"  received time missing, call dated by the fallback column: "
+                f"{self.dated_by_fallback:,} (their queue and response times stay unknown)"
+            )
+        for target, n in self.unreadable.most_common():
+            out.append(f"  unreadable values read as missing, {target}: {n:,}")
+        for name, n in self.negative_intervals.most_common():
+            out.append(f"  negative {name} interval (kept, excluded from metrics): {n:,}")
+        if self.columns_absent:
+            out.append(f"  profile columns not in the file: {', '.join(self.columns_absent)}")
+        return out
+
+
+def _reference(program: Program, external_id: str) -> str:
+    """A call reference unique across programs, stable for the same source id."""
+    ref = f"X{program.pk}-{external_id}"
+    if len(ref) <= 32 and re.fullmatch(r"[\w.-]+", ref):
+        return ref
+    digest = hashlib.sha1(external_id.encode()).hexdigest()[:20]
+    return f"X{program.pk}-h{digest}"
+
+
+class Converter:
+    """Turns one source row into the fields of a call and an encounter."""
+
+    def __init__(self, profile: Profile, header: Iterable[str], report: Report) -> None:
+        self.profile, self.report = profile, report
+        present = set(header)
+        self.id_key = next((c for c in profile.id_columns if c in present), None)
+        if self.id_key is None:
+            raise FileProblem(f"id: none of the columns {profile.id_columns} is in the file")
+        self.keys: dict[str, str | None] = {}
+        for target, fmap in profile.fields.items():
+            key = next((c for c in fmap.columns if c in present), None)
+            self.keys[target] = key
+            if fmap.columns and key is None:
+                report.columns_absent.append(f"{target} ({' / '.join(fmap.columns)})")
+        if self.keys.get("received_at") is None and profile.fields["received_at"].columns:
+            raise FileProblem("received_at: its column is not in the file")
+        fallback = profile.fields["received_at"].fallback
+        self.fallback_key = next((c for c in fallback if c in present), None)
+        self._formats = profile.formats
+
+    def _time(self, target: str, raw: Any) -> datetime | None:
+        parsed: datetime | None = raw if isinstance(raw, datetime) else None
+        if parsed is None:
+            text = str(raw).strip()
+            for fmt in self._formats:
+                try:
+                    parsed = datetime.strptime(text, fmt)
+                    break
+                except ValueError:
+                    continue
+            if parsed is None:
+                if target == "received_at":
+                    raise RowProblem(f"received_at: cannot read {text!r} as a time")
+                self.report.unreadable[target] += 1
+                return None
+        if self.profile.midnight_means_missing and parsed.time() == time(0, 0):
+            self.report.placeholders[target] += 1
+            return None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=self.profile.timezone)
+        return parsed
+
+    def _coded(self, fmap: FieldMap, raw: str) -> Any:
+        key = _value_key(raw)
+        if key in fmap.map:
+            return fmap.map[key]
+        if not fmap.map and fmap.target in CODED and raw.strip() in CODED[fmap.target]:
+            return raw.strip()
+        if not fmap.map and fmap.target in BOOLEAN:
+            if key in TRUE:
+                return True
+            if key in FALSE:
+                return False
+        self.report.unmapped.setdefault(fmap.target, Counter())[raw.strip()] += 1
+        return fmap.default if fmap.default is not None else DEFAULTS.get(fmap.target, False)
+
+    def convert(self, row: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, Any]]:
+        assert self.id_key is not None
+        external_id = str(row.get(self.id_key) or "").strip()
+        if not external_id or _value_key(external_id) in self.profile.missing:
+            raise RowProblem("id: missing")
+        if len(external_id) > 64:
+            raise RowProblem("id: longer than 64 characters")
+        values: dict[str, Any] = {}
+        for target, fmap in self.profile.fields.items():
+            if fmap.value is not None:
+                values[target] = fmap.value
+                continue
+            key = self.keys[target]
+            raw = row.get(key) if key else None
+            absent = raw is None or (
+                not isinstance(raw, datetime) and _value_key(raw) in self.profile.missing
+            )
+            if target in TIME_FIELDS:
+                values[target] = None if absent else self._time(target, raw)
+            elif absent:
+                if fmap.default is not None:
+                    values[target] = fmap.default
+                elif target in DEFAULTS:
+                    values[target] = DEFAULTS[target]
+            elif target in CODED or target in BOOLEAN:
+                values[target] = self._coded(fmap, str(raw))
+            elif target in NUMBER:
+                try:
+                    values[target] = float(str(raw))
+                except (TypeError, ValueError):
+                    self.report.unreadable[target] += 1
+            else:
+                values[target] = str(raw).strip()[: TEXT[target]]
+            if fmap.keep_source_in and not absent:
+                values[fmap.keep_source_in] = str(raw).strip()[: TEXT[fmap.keep_source_in]]
+        encounter_received = values.get("received_at")
+        if values.get("received_at") is None and self.fallback_key is not None:
+            raw = row.get(self.fallback_key)
+            if raw is not None and _value_key(raw) not in self.profile.missing:
+                values["received_at"] = self._time("fallback", raw)
+                if values["received_at"] is not None:
+                    self.report.dated_by_fallback += 1
+        if values.get("received_at") is None:
+            raise RowProblem("received_at: missing")
+        for name, (start, end) in INTERVALS.items():
+            a, b = values.get(start), values.get(end)
+            if start == "received_at":
+                a = encounter_received
+            if a is not None and b is not None and b < a:
+                self.report.negative_intervals[name] += 1
+        call = {k: v for k, v in values.items() if k not in ENCOUNTER_FIELDS}
+        encounter = {k: v for k, v in values.items() if k in ENCOUNTER_FIELDS}
+        encounter["received_at"] = encounter_received
+        return external_id, call, encounter
+
+
+class Importer:
+    def __init__(
+        self, profile: Profile, program: Program, agency: Agency, *, batch_size: int = BATCH_SIZE
+    ) -> None:
+        self.profile, self.program, self.agency = profile, program, agency
+        self.batch_size = batch_size
+
+    def _wants_encounter(self, encounter: dict[str, Any]) -> bool:
+        if self.profile.kind == "encounters":
+            return True
+        return any(encounter.get(f) is not None for f in ENCOUNTER_TIME_FIELDS)
+
+    def run(self, path: Path, *, progress: Callable[[Any], Any] | None = None) -> Report:
+        report = Report(file=path.name, profile=self.profile.name)
+        converter = Converter(self.profile, reader.columns(path), report)
+        seen: set[str] = set()
+        batch: list[Item] = []
+        for number, row in reader.rows(path):
+            report.rows_read += 1
+            try:
+                external_id, call, encounter = converter.convert(row)
+            except RowProblem as problem:
+                report.skip(number, str(problem))
+            else:
+                if external_id in seen:
+                    report.skip(number, f"duplicate id: {external_id} appears earlier in the file")
+                else:
+                    seen.add(external_id)
+                    batch.append((external_id, call, encounter))
+            if len(batch) >= self.batch_size:
+                self._write(batch, report)
+                batch = []
+            if progress is not None:
+                progress(1)
+        if batch:
+            self._write(batch, report)
+        audit_event(
+            user="import",
+            action=Action.CREATE,
+            model=Call,
+            ids=[],
+            purpose=f"import {path.name[:40]} ({self.profile.name})"[:64],
+        )
+        return report
+
+    @transaction.atomic
+    def _write(
+        self, batch: list[tuple[str, dict[str, Any], dict[str, Any]]], report: Report
+    ) -> None:
+        ids = [external_id for external_id, _, _ in batch]
+        existing = set(
+            system(
+                Call.objects.filter(program=self.program, external_id__in=ids),
+                reason=f"import {self.profile.name}: skip rows already imported",
+            ).values_list("external_id", flat=True)
+        )
+        report.already_imported += len(existing)
+        new = [item for item in batch if item[0] not in existing]
+        if not new:
+            return
+        now = timezone.now()
+        calls = []
+        for external_id, call, encounter in new:
+            closed = encounter.get("cleared_at") or call["received_at"]
+            calls.append(
+                Call(
+                    program=self.program,
+                    agency=self.agency,
+                    reference=_reference(self.program, external_id),
+                    external_id=external_id,
+                    status=Call.Status.CLOSED,
+                    closed_at=closed if closed <= now else now,
+                    **(
+                        {"call_type": CallType.OTHER, "address": ""}
+                        | {k: v for k, v in call.items() if v is not None}
+                    ),
+                )
+            )
+        Call.objects.bulk_create(calls, batch_size=self.batch_size)
+        encounters = [
+            Encounter(
+                call=saved,
+                external_id=external_id,
+                **{k: v for k, v in encounter.items() if v is not None},
+            )
+            for saved, (external_id, _, encounter) in zip(calls, new, strict=True)
+            if self._wants_encounter(encounter)
+        ]
+        Encounter.objects.bulk_create(encounters, batch_size=self.batch_size)
+        report.written += len(calls)
+        report.encounters_written += len(encounters)
