@@ -45,6 +45,7 @@ BATCH_SIZE = 2000
 # One row, converted: (source id, call fields, encounter fields).
 Item = tuple[str, dict[str, Any], dict[str, Any]]
 EXAMPLES = 20
+FALLBACK = "received_at fallback"
 TRUE = {"true", "yes", "y", "1", "t"}
 FALSE = {"false", "no", "n", "0", "f"}
 
@@ -73,6 +74,7 @@ class Report:
     placeholders: Counter[str] = field(default_factory=Counter)
     unreadable: Counter[str] = field(default_factory=Counter)
     dated_by_fallback: int = 0
+    dated_by_date_only: int = 0
     negative_intervals: Counter[str] = field(default_factory=Counter)
     columns_absent: list[str] = field(default_factory=list)
 
@@ -95,6 +97,7 @@ class Report:
             "placeholders": dict(self.placeholders),
             "unreadable": dict(self.unreadable),
             "dated_by_fallback": self.dated_by_fallback,
+            "dated_by_date_only": self.dated_by_date_only,
             "negative_intervals": dict(self.negative_intervals),
             "columns_absent": self.columns_absent,
         }
@@ -119,6 +122,11 @@ class Report:
             out.append(
                 f"  received time missing, call dated by the fallback column: "
                 f"{self.dated_by_fallback:,} (their queue and response times stay unknown)"
+            )
+        if self.dated_by_date_only:
+            out.append(
+                f"  only a date known, call dated 00:00 that day: {self.dated_by_date_only:,} "
+                "(no interval is computed from it)"
             )
         for target, n in self.unreadable.most_common():
             out.append(f"  unreadable values read as missing, {target}: {n:,}")
@@ -158,6 +166,7 @@ class Converter:
         fallback = profile.fields["received_at"].fallback
         self.fallback_key = next((c for c in fallback if c in present), None)
         self._formats = profile.formats
+        self._placeholder_date: dict[str, datetime] = {}
 
     def _time(self, target: str, raw: Any) -> datetime | None:
         parsed: datetime | None = raw if isinstance(raw, datetime) else None
@@ -172,10 +181,14 @@ class Converter:
             if parsed is None:
                 if target == "received_at":
                     raise RowProblem(f"received_at: cannot read {text!r} as a time")
-                self.report.unreadable[target] += 1
+                if target != FALLBACK:
+                    self.report.unreadable[target] += 1
                 return None
         if self.profile.midnight_means_missing and parsed.time() == time(0, 0):
-            self.report.placeholders[target] += 1
+            if target != FALLBACK:  # the same cell is counted under its own field
+                self.report.placeholders[target] += 1
+            # The date is still true: it may date the call when no time is known at all.
+            self._placeholder_date[target] = parsed.replace(tzinfo=self.profile.timezone)
             return None
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=self.profile.timezone)
@@ -203,6 +216,7 @@ class Converter:
         if len(external_id) > 64:
             raise RowProblem("id: longer than 64 characters")
         values: dict[str, Any] = {}
+        self._placeholder_date.clear()
         for target, fmap in self.profile.fields.items():
             if fmap.value is not None:
                 values[target] = fmap.value
@@ -234,9 +248,13 @@ class Converter:
         if values.get("received_at") is None and self.fallback_key is not None:
             raw = row.get(self.fallback_key)
             if raw is not None and _value_key(raw) not in self.profile.missing:
-                values["received_at"] = self._time("fallback", raw)
+                values["received_at"] = self._time(FALLBACK, raw)
                 if values["received_at"] is not None:
                     self.report.dated_by_fallback += 1
+        if values.get("received_at") is None and "received_at" in self._placeholder_date:
+            # Only the date is known ("8/20/2024 0:00"): the call is dated, no time is made up.
+            values["received_at"] = self._placeholder_date["received_at"]
+            self.report.dated_by_date_only += 1
         if values.get("received_at") is None:
             raise RowProblem("received_at: missing")
         for name, (start, end) in INTERVALS.items():
