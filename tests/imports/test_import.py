@@ -118,9 +118,8 @@ def test_gzip_and_parquet_give_the_same_records(world, tmp_path) -> None:
     with open(plain, "rb") as src, gzip.open(gz, "wb") as dst:
         shutil.copyfileobj(src, dst)
     parquet = tmp_path / "export.parquet"
-    duckdb.sql(
-        f"COPY (SELECT * FROM read_csv('{plain}', all_varchar=true)) TO '{parquet}' (FORMAT parquet)"
-    )
+    source = f"SELECT * FROM read_csv('{plain}', all_varchar=true)"
+    duckdb.sql(f"COPY ({source}) TO '{parquet}' (FORMAT parquet)")
     results = []
     for path in (plain, gz, parquet):
         system(Encounter.objects.all(), reason="test", action="change").delete()

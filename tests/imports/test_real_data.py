@@ -36,6 +36,11 @@ def by_hand_percentile(values: list[float], pct: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
+def read_rows(path: str) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
 def lane_time(text: str) -> datetime | None:
     """Local wall-clock time to an instant (in UTC, so intervals across a daylight-saving
     change are the time that really passed)."""
@@ -47,7 +52,7 @@ def lane_time(text: str) -> datetime | None:
 
 
 def lane_by_hand(path: str) -> dict[str, object]:
-    rows = list(csv.DictReader(open(path, encoding="utf-8", newline="")))
+    rows = read_rows(path)
     # Rows that carry a date somewhere (a "0:00" cell still gives the date).
     dated = [r for r in rows if any(r[c].strip() for c in LANE_TIMES)]
     outcome = {
@@ -137,7 +142,7 @@ def test_lane_county_imports_once(lane) -> None:
 @pytest.mark.parametrize("name", ["calls-sample.csv", "calls-with-arrival-sample.csv"])
 def test_seattle_calls_import_with_the_behavioural_health_flag_by_call_type(world, name) -> None:
     path = real_data_path("seattle-spd", name)
-    rows = list(csv.DictReader(open(path, encoding="utf-8", newline="")))
+    rows = read_rows(path)
     final = next(k for k in rows[0] if k.replace(".", " ") == "Final Call Type")
     bh_types = {
         "PERSON IN BEHAVIORAL/EMOTIONAL CRISIS",
