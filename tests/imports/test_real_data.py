@@ -83,8 +83,9 @@ def lane_by_hand(path: str) -> dict[str, object]:
     for r in dated:
         stamps = [lane_time(r[c]) for c in LANE_TIMES]
         for name, (a, b) in pairs.items():
-            if stamps[a] and stamps[b]:
-                minutes = (stamps[b] - stamps[a]).total_seconds() / 60
+            start, end = stamps[a], stamps[b]
+            if start is not None and end is not None:
+                minutes = (end - start).total_seconds() / 60
                 if minutes >= 0:
                     intervals[name].append(minutes)
     return {
