@@ -148,7 +148,7 @@ class Profile:
 def _value_key(value: Any) -> str:
     """A source value as matched against a map: case, spacing and the leading dashes some CAD
     systems put before call types ("--CRISIS COMPLAINT") ignored."""
-    return re.sub(r"\s+", " ", str(value).strip().lower()).lstrip("- ")
+    return " ".join(str(value).lower().split()).lstrip("- ")
 
 
 def _columns(spec: Any, where: str) -> tuple[str, ...]:

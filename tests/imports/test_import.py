@@ -132,20 +132,33 @@ def test_gzip_and_parquet_give_the_same_records(world, tmp_path) -> None:
 def test_a_crash_mid_file_leaves_whole_rows_and_a_rerun_completes(
     world, tmp_path, monkeypatch
 ) -> None:
+    """The second batch's encounters fail to write after its calls went in (on SQLite through
+    bulk_create, on PostgreSQL through COPY): that batch's calls must go too."""
+    from corespond.imports import importer as module
+
     path = write(tmp_path)
-    real = Encounter.objects.bulk_create
-    calls_made = {"n": 0}
+    real_bulk, real_copy = Encounter.objects.bulk_create, module._copy_rows
+    encounter_writes = {"n": 0}
 
-    def failing(objs, *args, **kwargs):
-        calls_made["n"] += 1
-        if calls_made["n"] == 2:
+    def crash_on_second_encounter_batch() -> None:
+        encounter_writes["n"] += 1
+        if encounter_writes["n"] == 2:
             raise OSError("disk full")
-        return real(objs, *args, **kwargs)
 
-    monkeypatch.setattr(Encounter.objects, "bulk_create", failing)
+    def bulk(objs, *args, **kwargs):
+        crash_on_second_encounter_batch()
+        return real_bulk(objs, *args, **kwargs)
+
+    def copy(model, rows):
+        if model is Encounter:
+            crash_on_second_encounter_batch()
+        return real_copy(model, rows)
+
+    monkeypatch.setattr(Encounter.objects, "bulk_create", bulk)
+    monkeypatch.setattr(module, "_copy_rows", copy)
     with pytest.raises(OSError):
         importer(world, batch_size=2).run(path)
-    monkeypatch.setattr(Encounter.objects, "bulk_create", real)
+    monkeypatch.undo()
     # The first batch (two rows) is in, whole; the failed batch left nothing behind.
     assert sorted(calls()) == sorted(encounters()) == ["A1", "A2"]
     report = importer(world, batch_size=2).run(path)
@@ -207,3 +220,32 @@ def test_the_shipped_profiles_load() -> None:
     assert {"lane-county-mcslc", "seattle-spd"} <= set(profiles.shipped())
     for name in profiles.shipped():
         assert profiles.load(name).name == name
+
+
+@pytest.mark.parametrize(
+    ("fmt", "text"),
+    [
+        ("%m/%d/%Y %H:%M", "3/1/2026 9:05"),
+        ("%m/%d/%Y %H:%M", "12/31/2025 23:59"),
+        ("%m/%d/%Y %I:%M:%S %p", "11/04/2023 12:08:26 AM"),
+        ("%m/%d/%Y %I:%M:%S %p", "11/04/2023 12:08:26 PM"),
+        ("%m/%d/%Y %I:%M:%S %p", "11/04/2023 6:51:06 pm"),
+        ("%Y-%m-%d", "2024-05-14"),
+        ("%Y-%m-%d %H:%M:%S", "2024-05-14 07:00:01"),
+        ("%d.%m.%Y %H:%M", "14.05.2024 07:00"),
+        ("%Y-%m-%dT%H:%M:%S%z", "2024-05-14T07:00:01-0700"),  # strptime's own path
+    ],
+)
+def test_the_fast_time_parser_reads_like_strptime(fmt, text) -> None:
+    from datetime import datetime
+
+    from corespond.imports.importer import _time_parser
+
+    assert _time_parser(fmt)(text) == datetime.strptime(text, fmt)
+
+
+@pytest.mark.parametrize("text", ["2/30/2026 10:00", "3/1/2026 25:00", "3/1/26 10:00", "x"])
+def test_the_fast_time_parser_refuses_what_strptime_refuses(text) -> None:
+    from corespond.imports.importer import _time_parser
+
+    assert _time_parser("%m/%d/%Y %H:%M")(text) is None

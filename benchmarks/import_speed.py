@@ -1,0 +1,206 @@
+"""Import speed: a synthetic CAD export of N rows into PostgreSQL, beside DuckDB's plain read.
+
+Usage: python benchmarks/import_speed.py [--rows 1000000] [--keep]
+
+What it does:
+1. writes a synthetic encounter export of ``--rows`` rows (CSV, streamed to disk: realistic
+   mess included: blank and ``0:00`` times, unmapped values, a few negative intervals) and a
+   profile for it;
+2. the floor: DuckDB reads the same file into a table (``CREATE TABLE AS SELECT * FROM
+   read_csv(...)``), timed in this run;
+3. the import: ``corespond import encounters`` into a fresh PostgreSQL database
+   (BENCH_IMPORT_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/corespond_import_bench),
+   in a child process that reports its own peak memory (max RSS).
+
+Targets (issue 6): the whole import within 10x of the floor and under 3 minutes, peak memory
+under 1 GB. Prints the figures; record them in benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/corespond_import_bench"
+PROFILE = {
+    "name": "bench-cad",
+    "kind": "encounters",
+    "timezone": "America/Los_Angeles",
+    "id": "Incident No",
+    "missing": ["", "N/A"],
+    "timestamps": {"formats": ["%m/%d/%Y %H:%M"], "midnight_means_missing": True},
+    "fields": {
+        "received_at": {"column": "Call Received", "fallback": "Sent"},
+        "dispatched_at": "Sent",
+        "arrived_at": "On Scene",
+        "cleared_at": "Clear",
+        "address": {"column": "Town", "default": "County"},
+        "behavioral_health": {"value": True},
+        "source_call_type": "Reason",
+        "call_type": {
+            "column": "Reason",
+            "default": "MNTL",
+            "map": {"Suicidal": "SUICTHRT", "Substance": "INTOX", "Agitated": "MNTL"},
+        },
+        "contact_outcome": {
+            "column": "Result",
+            "map": {"Engaged": "engaged", "UTL": "unable_to_locate", "Refused": "refused"},
+        },
+        "disposition": {
+            "column": "Outcome",
+            "keep_source_in": "disposition_text",
+            "map": {"Home": "remained_in_community", "ED": "emergency_department"},
+        },
+    },
+}
+HEADER = ["Incident No", "Call Received", "Sent", "On Scene", "Clear", "Town", "Reason"]
+HEADER += ["Result", "Outcome"]
+
+
+def stamp(at: datetime | None) -> str:
+    return "" if at is None else f"{at.month}/{at.day}/{at.year} {at.hour}:{at.minute:02d}"
+
+
+def write_export(path: Path, rows: int) -> None:
+    rng = random.Random(6)
+    start = datetime(2025, 1, 1)
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADER)
+        for i in range(rows):
+            received = start + timedelta(minutes=rng.randrange(0, 525_600))
+            sent = received + timedelta(minutes=rng.randint(0, 30))
+            arrived = sent + timedelta(minutes=rng.randint(-2, 40))
+            clear = arrived + timedelta(minutes=rng.randint(5, 120))
+            on_scene = stamp(arrived) if rng.random() > 0.05 else f"{arrived:%-m/%-d/%Y} 0:00"
+            writer.writerow(
+                [
+                    f"B{i:08d}",
+                    stamp(received) if rng.random() > 0.01 else "",
+                    stamp(sent),
+                    on_scene,
+                    stamp(clear),
+                    rng.choice(["Eugene", "Springfield", "", "Other"]),
+                    rng.choice(["Suicidal", "Substance", "Agitated", "Welfare"]),
+                    rng.choice(["Engaged", "UTL", "Refused", "", "Cancelled"]),
+                    rng.choice(["Home", "ED", "Home", "Jail", "N/A"]),
+                ]
+            )
+
+
+def duckdb_floor(path: Path) -> float:
+    import duckdb
+
+    con = duckdb.connect()
+    started = time.perf_counter()
+    con.execute("CREATE TABLE t AS SELECT * FROM read_csv(?, all_varchar=true)", [str(path)])
+    elapsed = time.perf_counter() - started
+    assert con.execute("SELECT count(*) FROM t").fetchone() is not None
+    return elapsed
+
+
+def fresh_database(url: str) -> None:
+    import psycopg
+
+    name = urlparse(url).path.lstrip("/")
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+CHILD = """
+import json, resource, sys, time
+import django
+django.setup()
+from django.core.management import call_command
+from io import StringIO
+from corespond.core.models import Agency, Program
+program, _ = Program.objects.get_or_create(
+    slug="bench", defaults={"name": "Bench", "model": "ciru"}
+)
+agency, _ = Agency.objects.get_or_create(
+    slug="bench-bh", defaults={"name": "Bench BH", "kind": "behavioral_health"}
+)
+program.agencies.add(agency)
+out = StringIO()
+started = time.perf_counter()
+call_command("import", "encounters", sys.argv[1], "--profile", sys.argv[2], "--program", "bench",
+             "--no-progress", "--report", "json", stdout=out)
+elapsed = time.perf_counter() - started
+report = json.loads(out.getvalue())
+peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"seconds": elapsed, "peak_mb": peak_mb, "report": report}))
+"""
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--keep", action="store_true", help="keep the export and database")
+    args = parser.parse_args()
+    url = os.environ.get("BENCH_IMPORT_DATABASE_URL", DEFAULT_URL)
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "corespond.settings"}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        export, profile = folder / "export.csv", folder / "bench-cad.yaml"
+        profile.write_text(json.dumps(PROFILE))
+        started = time.perf_counter()
+        write_export(export, args.rows)
+        size_mb = export.stat().st_size / 1e6
+        print(
+            f"export: {args.rows:,} rows, {size_mb:.0f} MB ({time.perf_counter() - started:.0f} s)"
+        )
+        floor = duckdb_floor(export)
+        print(f"floor (DuckDB read into a table): {floor:.2f} s")
+        fresh_database(url)
+        subprocess.run(
+            [sys.executable, "-m", "corespond.cli", "manage", "migrate", "-v0"],
+            env=env,
+            check=True,
+            cwd=ROOT,
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", CHILD, str(export), str(profile)],
+            env=env,
+            check=True,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+        figures = json.loads(result.stdout.strip().splitlines()[-1])
+        seconds, report = figures["seconds"], figures["report"]
+        print(
+            f"import: {seconds:.1f} s, {args.rows / seconds:,.0f} rows/s, "
+            f"{seconds / floor:.0f}x the floor, peak memory {figures['peak_mb']:.0f} MB"
+        )
+        print(
+            f"  written {report['written']:,} calls and {report['encounters_written']:,} "
+            f"encounters; skipped {sum(report['skipped'].values()):,}"
+        )
+        print(
+            f"targets: under 180 s {'met' if seconds < 180 else 'MISSED'}; within 10x "
+            f"{'met' if seconds <= 10 * floor else 'MISSED'}; under 1 GB "
+            f"{'met' if figures['peak_mb'] < 1024 else 'MISSED'}"
+        )
+        if args.keep:
+            kept = ROOT / "var" / "bench-export.csv"
+            kept.parent.mkdir(exist_ok=True)
+            export.replace(kept)
+            print(f"kept {kept}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
