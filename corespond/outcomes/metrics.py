@@ -11,6 +11,7 @@ care sections; the outcomes issue adds the rest of the catalog to the same funct
 
 from __future__ import annotations
 
+import itertools
 import statistics
 import zoneinfo
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from corespond.core.vocab import (
     Disposition,
     FollowUpOutcome,
     ReferralStatus,
+    Role,
     UnservedReason,
 )
 from corespond.dispatch.models import Assignment
@@ -57,6 +59,14 @@ LABELS: dict[str, str] = {
     "outcome.injury_rate": "Injury (person or staff)",
     "care.service_provided_rate": "Engaged encounters with a service provided",
     "care.referral_closed_loop_rate": "Referrals closed within the window",
+    "people.served": "People served (engaged)",
+    "people.repeat_crisis_rate": "People with another crisis within 90 days",
+    "people.frequent_utilizers": "People meeting the frequent-utilizer rule",
+    "people.repeat_contacts_change": "Crisis contacts after outreach enrolment minus before",
+    "police.officer_hours_bh": "Officer hours on scene at behavioural-health calls",
+    "police.officer_hours_returned": "Officer hours returned (calls answered without police)",
+    "staff.critical_incidents_debriefed_rate": "Critical incidents reviewed within 72 hours",
+    "staff.calls_per_shift.p50": "Encounters per team shift (median)",
     "care.referral_completed_rate": "Closed referrals completed",
     "care.followup_on_time_rate": "Follow-ups attempted within the window",
     "care.followup_connected_rate": "Follow-ups connected to care",
@@ -191,6 +201,9 @@ def compute(filters: Filters, *, user: Any = None, system_reason: str = "") -> d
     out.update(_response_metrics(samples))
     out.update(_encounter_metrics(encounters))
     out.update(_care_metrics(encounters, user, system_reason))
+    out.update(_people_metrics(samples, filters))
+    out.update(_police_metrics(samples))
+    out.update(_staff_metrics(samples))
     return out
 
 
@@ -326,6 +339,199 @@ def _referral_metrics(
     }
 
 
+REPEAT_WINDOW = timedelta(days=90)
+OUTREACH_WINDOW = timedelta(days=182)  # "6 months" before and after enrolment
+
+
+def _people_metrics(encounters: QuerySet[Encounter], filters: Filters) -> dict[str, Any]:
+    """Counts of people, from (person, time) pairs of the encounters in scope; only counts
+    leave this function. People are person records: linking records of the same person
+    across agencies (record linkage) will merge them."""
+    from corespond.care.models import FollowUp
+    from corespond.field.models import EncounterPerson
+
+    reason = "metrics: people counts"
+    in_scope = system(
+        EncounterPerson.objects.filter(encounter__in=encounters.values("pk")), reason=reason
+    )
+    served = set(
+        in_scope.filter(encounter__contact_outcome=ContactOutcome.ENGAGED).values_list(
+            "person_id", flat=True
+        )
+    )
+    # Every crisis contact of those people (in or out of the period), to find repeats.
+    contacts: dict[int, list[datetime]] = {}
+    everything = system(EncounterPerson.objects.filter(person_id__in=served), reason=reason)
+    for person_id, at in everything.values_list("person_id", "encounter__call__received_at"):
+        contacts.setdefault(person_id, []).append(at)
+    in_period: dict[int, set[datetime]] = {}
+    for person_id, at in in_scope.values_list("person_id", "encounter__call__received_at"):
+        in_period.setdefault(person_id, set()).add(at)
+    repeat = sum(
+        1
+        for person_id, times in contacts.items()
+        if _has_close_pair(sorted(times), in_period.get(person_id, set()))
+    )
+    frequent = _frequent_utilizers(filters)
+    enrolments = system(
+        FollowUp.objects.filter(kind=FollowUp.Kind.OUTREACH, person__isnull=False).filter(
+            **({"encounter__call__program_id": filters.program_id} if filters.program_id else {})
+        ),
+        reason=reason,
+    ).values_list("person_id", "created_at")
+    # One enrolment per person: the first outreach opened for them.
+    enrolled: dict[int, datetime] = {}
+    for person_id, created in sorted(enrolments, key=lambda pair: pair[1]):
+        enrolled.setdefault(person_id, created)
+    times_of: dict[int, list[datetime]] = {}
+    for person_id, at in system(
+        EncounterPerson.objects.filter(person_id__in=list(enrolled)), reason=reason
+    ).values_list("person_id", "encounter__call__received_at"):
+        times_of.setdefault(person_id, []).append(at)
+    before = after = 0
+    for person_id, enrolled_at in enrolled.items():
+        times = times_of.get(person_id, [])
+        before += sum(1 for t in times if enrolled_at - OUTREACH_WINDOW <= t < enrolled_at)
+        after += sum(1 for t in times if enrolled_at <= t < enrolled_at + OUTREACH_WINDOW)
+    people = len(enrolled)
+    return {
+        "people.served": {"value": len(served)},
+        "people.repeat_crisis_rate": rate(repeat, len(served)),
+        "people.frequent_utilizers": {"value": frequent},
+        "people.repeat_contacts_change": {
+            "value": (after - before) if people else None,
+            "before": before,
+            "after": after,
+            "people": people,
+        },
+    }
+
+
+def _has_close_pair(times: list[datetime], anchors: set[datetime]) -> bool:
+    """Two contacts within 90 days of each other, at least one of them in the period."""
+    return any(
+        b - a <= REPEAT_WINDOW and (a in anchors or b in anchors)
+        for a, b in itertools.pairwise(times)
+    )
+
+
+def _frequent_utilizers(filters: Filters) -> int:
+    """People meeting their program's frequent-utilizer rule (the outreach rule: at least
+    ``outreach_contacts`` crisis contacts in ``outreach_days``) on the period's last day."""
+    from corespond.field.models import EncounterPerson
+
+    end = (
+        datetime.combine(filters.date_to + timedelta(days=1), time(), filters.zone())
+        if filters.date_to
+        else timezone.now()
+    )
+    programs = Program.objects.all()
+    if filters.program_id:
+        programs = programs.filter(pk=filters.program_id)
+    found = 0
+    for program in programs:
+        since = end - timedelta(days=program.outreach_days)
+        counted = (
+            system(
+                EncounterPerson.objects.filter(
+                    encounter__call__program=program,
+                    encounter__call__received_at__gte=since,
+                    encounter__call__received_at__lt=end,
+                ),
+                reason="metrics: frequent utilizers",
+            )
+            .values("person_id")
+            .annotate(n=Count("encounter_id", distinct=True))
+            .filter(n__gte=program.outreach_contacts)
+        )
+        found += counted.count()
+    return found
+
+
+def _officers_per_team() -> dict[int, int]:
+    from corespond.dispatch.models import TeamMember
+
+    rows = (
+        TeamMember.objects.filter(role=Role.OFFICER)
+        .values("team_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {row["team_id"]: row["n"] for row in rows}
+
+
+def _police_metrics(encounters: QuerySet[Encounter]) -> dict[str, Any]:
+    """Officer time at behavioural-health calls, and officer time returned by calls a team
+    without police answered (the program's configured police minutes per comparable call)."""
+    officers = _officers_per_team()
+    on_scene_hours = 0.0
+    returned_minutes = 0
+    without_police = 0
+    rows = encounters.filter(team__isnull=False).values_list(
+        "team_id",
+        "arrived_at",
+        "cleared_at",
+        "call__behavioral_health",
+        "call__program__police_minutes_per_call",
+    )
+    for team_id, arrived, cleared, bh, police_minutes in rows.iterator(chunk_size=5000):
+        n = officers.get(team_id, 0)
+        if n == 0:
+            without_police += 1
+            returned_minutes += police_minutes
+        elif bh and arrived is not None and cleared is not None and cleared >= arrived:
+            on_scene_hours += n * (cleared - arrived).total_seconds() / 3600
+    return {
+        "police.officer_hours_bh": {"value": round(on_scene_hours, 1)},
+        "police.officer_hours_returned": {
+            "value": round(returned_minutes / 60, 1),
+            "calls_without_police": without_police,
+        },
+    }
+
+
+def _staff_metrics(encounters: QuerySet[Encounter]) -> dict[str, Any]:
+    """Critical incidents debriefed (supervisor review) within 72 hours; encounters per
+    team shift (median), over the shifts in which the scoped encounters started."""
+    from corespond.dispatch.models import Shift
+
+    critical = encounters.filter(Encounter.critical()).values_list(
+        "cleared_at", "received_at", "critical_reviewed_at"
+    )
+    total = debriefed = 0
+    for cleared, received, reviewed in critical:
+        total += 1
+        ended = cleared or received
+        if reviewed is not None and ended is not None and reviewed - ended <= timedelta(hours=72):
+            debriefed += 1
+    per_shift: dict[int, int] = {}
+    stamps = encounters.filter(team__isnull=False, dispatched_at__isnull=False).values_list(
+        "team_id", "dispatched_at"
+    )
+    by_team: dict[int, list[datetime]] = {}
+    for team_id, at in stamps:
+        if at is not None:
+            by_team.setdefault(team_id, []).append(at)
+    if by_team:
+        first = min(min(v) for v in by_team.values())
+        last = max(max(v) for v in by_team.values())
+        shifts = Shift.objects.filter(
+            team_id__in=list(by_team), starts_at__lte=last, ends_at__gte=first
+        ).values_list("pk", "team_id", "starts_at", "ends_at")
+        for pk, team_id, starts, ends in shifts:
+            n = sum(1 for at in by_team[team_id] if starts <= at < ends)
+            if n:
+                per_shift[pk] = n
+    counts = sorted(per_shift.values())
+    return {
+        "staff.critical_incidents_debriefed_rate": rate(debriefed, total),
+        "staff.calls_per_shift.p50": {
+            "value": percentile([float(c) for c in counts], 50),
+            "n": len(counts),
+        },
+    }
+
+
 def _small(n: int) -> bool:
     return 0 < n < SUPPRESSION_THRESHOLD
 
@@ -364,7 +570,10 @@ def display(metric_id: str, metric: dict[str, Any], *, suppress: bool) -> str:
             return "no data"
         if suppress and metric["n"] < SUPPRESSION_THRESHOLD:
             return "suppressed (n<11)"
-        return f"{value:.1f} min (n={metric['n']:,})"
+        unit = " min" if metric_id.startswith("response.") else ""
+        return f"{value:.1f}{unit} (n={metric['n']:,})"
+    if value is None:
+        return "no data"
     if isinstance(value, dict):
         hidden = suppressed_cells(value) if suppress else set()
         return ", ".join(

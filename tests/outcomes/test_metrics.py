@@ -308,8 +308,10 @@ def test_team_filter_counts_a_call_once_even_with_two_assignments(records) -> No
 
 def test_percentiles_over_fewer_than_eleven_intervals_are_suppressed_for_evaluators() -> None:
     metric = {"value": 12.5, "n": 4}
-    assert metrics.display("x", metric, suppress=True) == "suppressed (n<11)"
-    assert metrics.display("x", metric, suppress=False) == "12.5 min (n=4)"
+    name = "response.queue_minutes.p50"
+    assert metrics.display(name, metric, suppress=True) == "suppressed (n<11)"
+    assert metrics.display(name, metric, suppress=False) == "12.5 min (n=4)"
+    assert metrics.display("staff.calls_per_shift.p50", metric, suppress=False) == "12.5 (n=4)"
 
 
 def test_dates_outside_the_supported_range_are_refused() -> None:

@@ -1,0 +1,146 @@
+"""The people.*, police.* and staff.* metrics against a small hand-counted set of records."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from corespond.care.models import FollowUp
+from corespond.core.access import system
+from corespond.dispatch.models import Shift
+from corespond.field.models import Encounter, EncounterPerson
+from corespond.outcomes import metrics
+from corespond.people.models import Person
+from tests.factories import CallFactory
+
+LA = zoneinfo.ZoneInfo("America/Los_Angeles")
+START = date(2026, 3, 1)
+
+
+def at(day: int, hour: int = 10, minute: int = 0) -> datetime:
+    """``day`` days after 1 March 2026, local time."""
+    base = datetime(START.year, START.month, START.day, hour, minute, tzinfo=LA)
+    return base + timedelta(days=day)
+
+
+@pytest.fixture
+def history(world):
+    people = {
+        name: Person.objects.create(
+            program=world.program, recorded_by_agency=world.riverton, given_name=name
+        )
+        for name in ("Ash", "Birch", "Cedar", "Dale")
+    }
+
+    def encounter(person, day, *, team=None, outcome="engaged", bh=True, hours=1.5, **flags):
+        call = CallFactory(
+            program=world.program,
+            agency=world.riverton,
+            received_at=at(day),
+            status="closed",
+            behavioral_health=bh,
+        )
+        e = Encounter.objects.create(
+            call=call,
+            team=team,
+            received_at=at(day),
+            dispatched_at=at(day, 10, 5),
+            arrived_at=at(day, 10, 20),
+            cleared_at=at(day, 10, 20) + timedelta(hours=hours),
+            contact_outcome=outcome,
+            disposition="remained_in_community",
+            **flags,
+        )
+        EncounterPerson.objects.create(encounter=e, person=person)
+        return e
+
+    # Ash: three crises within 90 days (days 1, 40, 60): served, a repeat, a frequent utilizer.
+    e1 = encounter(people["Ash"], 1, team=world.team, involuntary_hold=True)
+    encounter(people["Ash"], 40, team=world.team, hours=0.5)
+    encounter(people["Ash"], 60, team=world.medic_team)
+    # Birch: once in the period; the next crisis 200 days earlier is too far for a repeat.
+    encounter(people["Birch"], 5, team=world.medic_team, use_of_force=True)
+    encounter(people["Birch"], -200, team=world.medic_team)
+    # Cedar: not reached, so not served.
+    encounter(people["Cedar"], 10, team=world.team, outcome="unable_to_locate", bh=False)
+    # Dale: one engaged contact before the period, one inside: a repeat (within 90 days).
+    encounter(people["Dale"], -30, team=world.team)
+    encounter(people["Dale"], 20, team=world.team)
+    # Critical incidents: the hold reviewed the next day, the use of force after five days.
+    system(Encounter.objects.filter(pk=e1.pk), reason="t", action="change").update(
+        critical_reviewed_at=at(2)
+    )
+    system(Encounter.objects.filter(use_of_force=True), reason="t", action="change").update(
+        critical_reviewed_at=at(10)
+    )
+    # Ash enrolled in outreach on day 45: contacts 182 days before (days 1, 40) and after (60).
+    FollowUp.objects.create(
+        encounter=e1, person=people["Ash"], kind="outreach", created_at=at(45), due_at=at(48)
+    )
+    # CR-1 shifts: day 1 and day 40 (one encounter each), day 20 (Dale's) and day 10 (Cedar's).
+    for day in (1, 10, 20, 40):
+        Shift.objects.create(team=world.team, starts_at=at(day, 8), ends_at=at(day, 18))
+    return world
+
+
+def compute(world):
+    filters = metrics.Filters(
+        date_from=START,
+        date_to=START + timedelta(days=89),
+        program_id=world.program.pk,
+        tz="America/Los_Angeles",
+    )
+    return metrics.compute(filters, system_reason="test")
+
+
+def test_people_metrics_match_the_hand_count(history) -> None:
+    m = compute(history)
+    # Served in the period (engaged): Ash, Birch, Dale. Repeats: Ash and Dale.
+    assert m["people.served"] == {"value": 3}
+    assert m["people.repeat_crisis_rate"] == {"value": 2 / 3, "numerator": 2, "denominator": 3}
+    # On the period's last day (day 89) Ash has 3 contacts in 90 days (days 1, 40, 60).
+    assert m["people.frequent_utilizers"] == {"value": 1}
+    change = m["people.repeat_contacts_change"]
+    assert (change["before"], change["after"], change["people"], change["value"]) == (2, 1, 1, -1)
+
+
+def test_police_time_matches_the_hand_count(history) -> None:
+    m = compute(history)
+    # CR-1 carries one officer. Behavioural-health calls on scene: Ash day 1 (1.5 h), Ash
+    # day 40 (0.5 h), Dale day 20 (1.5 h); Cedar's call was not behavioural-health.
+    assert m["police.officer_hours_bh"] == {"value": 3.5}
+    # CM-1 has no officer: Ash day 60 and Birch day 5, at 60 police minutes each.
+    assert m["police.officer_hours_returned"] == {"value": 2.0, "calls_without_police": 2}
+
+
+def test_staff_metrics_match_the_hand_count(history) -> None:
+    m = compute(history)
+    assert m["staff.critical_incidents_debriefed_rate"] == {
+        "value": 0.5,
+        "numerator": 1,
+        "denominator": 2,
+    }
+    # Shifts with encounters: days 1, 10, 20, 40 with one each.
+    assert m["staff.calls_per_shift.p50"] == {"value": 1.0, "n": 4}
+
+
+def test_the_new_metrics_print_in_every_format(history) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    args = ["--program", "riverside", "--from", "2026-03-01", "--to", "2026-05-29"]
+    out = StringIO()
+    call_command("metrics", *args, "--format", "table", stdout=out)
+    lines = {line.split()[0]: line.split()[1:] for line in out.getvalue().splitlines() if line}
+    assert lines["people.served"] == ["3"]
+    assert lines["police.officer_hours_bh"] == ["3.5"]
+    assert lines["people.repeat_contacts_change"] == ["-1"]
+    out = StringIO()
+    call_command("metrics", *args, "--format", "json", stdout=out)
+    import json
+
+    data = json.loads(out.getvalue())
+    assert data["people.repeat_crisis_rate"]["numerator"] == 2
