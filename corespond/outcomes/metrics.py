@@ -5,8 +5,9 @@ metric is a dict with ``value``; a rate also carries ``numerator`` and ``denomin
 percentile the number of intervals ``n`` it was taken over. Reads go through the access gate
 with the aggregate action, so evaluators get numbers and never rows.
 
-The foundation computes the calls, response, contact, disposition, outcome and part of the
-care sections; the outcomes issue adds the rest of the catalog to the same function.
+Computed today: calls, response, contact, disposition, outcome, care, people, police time and
+staff (docs/metrics.md says how each reads the spec and what is not computed yet: the cost
+offsets, the equity breakdowns, the officers' early clears and training currency).
 """
 
 from __future__ import annotations
