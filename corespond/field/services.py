@@ -302,6 +302,10 @@ NOTE_MAX = 8000
 ERR_NOTE_EMPTY = "Write the note first."
 ERR_NOTE_LONG = "Keep a note under 8,000 characters; add a second note for more."
 ERR_NOTE_ROLE = "Your role does not write {kind} in this program."
+NOTE_KINDS = {
+    DataCategory.CLINICAL_NOTE: "clinical notes",
+    DataCategory.SUD_PART2: "Part 2 (substance-use treatment) notes",
+}
 ERR_NOTE_AMENDS = "An addendum must amend a note of the same encounter and kind."
 
 
@@ -329,7 +333,7 @@ def note_add(
 
     agency_id = authoring_agency(actor, program_id=encounter.call.program_id, category=category)
     if agency_id is None:
-        raise ValidationError(ERR_NOTE_ROLE.format(kind=DataCategory(category).label.lower()))
+        raise ValidationError(ERR_NOTE_ROLE.format(kind=NOTE_KINDS[category]))
     text = text.strip()
     if not text:
         raise ValidationError({"text": ERR_NOTE_EMPTY})
