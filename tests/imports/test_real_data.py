@@ -126,6 +126,11 @@ def test_lane_county_metrics_match_the_hand_count(lane) -> None:
     assert m["disposition.share.remained_in_community"]["value"] == pytest.approx(hand["remained"])
     assert m["disposition.share.emergency_department"]["value"] == pytest.approx(hand["ed"])
     assert m["disposition.share.arrest"]["value"] == pytest.approx(hand["arrest"])
+    # The published medians for this file (PRODUCT.md): 13 min request to dispatch, 14 min
+    # dispatch to arrival, 22 min on scene.
+    assert m["response.queue_minutes.p50"]["value"] == 13
+    assert m["response.travel_minutes.p50"]["value"] == 14
+    assert m["response.on_scene_minutes.p50"]["value"] == 22
     for name, values in hand["intervals"].items():
         for pct in (50, 90):
             got = m[f"response.{name}_minutes.p{pct}"]
