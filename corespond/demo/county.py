@@ -52,6 +52,7 @@ from corespond.field.models import Encounter, EncounterPerson, Intervention
 from corespond.intake.models import Call, TriageDecision
 from corespond.intake.protocols_store import active_protocol, protocol_install_template
 from corespond.intake.services import call_facts
+from corespond.outcomes.costs import assumptions_install_defaults
 from corespond.people.models import Person, SafetyFlag
 from corespond.sharing.services import agreement_install_defaults
 
@@ -298,6 +299,7 @@ def load_reference(report: LoadReport) -> Program:
     report.add("programs", created)
     program.agencies.add(*agencies.values())
     agreement_install_defaults(program=program)
+    assumptions_install_defaults(program=program)
     if not program.protocols.exists():
         protocol_install_template(program=program, name=PROTOCOL_TEMPLATE)
         report.add("protocols", 1)

@@ -5,9 +5,10 @@ metric is a dict with ``value``; a rate also carries ``numerator`` and ``denomin
 percentile the number of intervals ``n`` it was taken over. Reads go through the access gate
 with the aggregate action, so evaluators get numbers and never rows.
 
-Computed today: calls, response, contact, disposition, outcome, care, people, police time and
-staff (docs/metrics.md says how each reads the spec and what is not computed yet: the cost
-offsets, the equity breakdowns, the officers' early clears and training currency).
+Computed today: calls, response, contact, disposition, outcome, care, people, police time,
+staff and, for one program, the cost offsets (outcomes/costs.py). docs/metrics.md says how
+each reads the spec and what is not computed yet (the equity breakdowns, the officers' early
+clears, training currency).
 """
 
 from __future__ import annotations
@@ -68,6 +69,12 @@ LABELS: dict[str, str] = {
     "police.officer_hours_returned": "Officer hours returned (calls answered without police)",
     "staff.critical_incidents_debriefed_rate": "Critical incidents reviewed within 72 hours",
     "staff.calls_per_shift.p50": "Encounters per team shift (median)",
+    "cost.arrests_avoided": "Cost offset: arrests avoided (USD)",
+    "cost.ed_visits_avoided": "Cost offset: emergency-department visits avoided (USD)",
+    "cost.officer_hours_returned": "Cost offset: officer hours returned (USD)",
+    "cost.ambulance_transports_avoided": "Cost offset: ambulance transports avoided (USD)",
+    "cost.offsets_total": "Cost offsets, total (USD)",
+    "cost.offsets_per_team_member_year": "Cost offsets per team member FTE-year (USD)",
     "care.referral_completed_rate": "Closed referrals completed",
     "care.followup_on_time_rate": "Follow-ups attempted within the window",
     "care.followup_connected_rate": "Follow-ups connected to care",
@@ -205,7 +212,21 @@ def compute(filters: Filters, *, user: Any = None, system_reason: str = "") -> d
     out.update(_people_metrics(samples, filters))
     out.update(_police_metrics(samples))
     out.update(_staff_metrics(samples))
+    program = _single_program(filters)
+    if program is not None:
+        from corespond.outcomes.costs import offsets
+
+        out.update(offsets(program, encounters, out))
     return out
+
+
+def _single_program(filters: Filters) -> Program | None:
+    """The cost model is per program (its assumptions are the program's): computed when the
+    filters name one program, or when there is only one."""
+    if filters.program_id:
+        return Program.objects.filter(pk=filters.program_id).first()
+    programs = list(Program.objects.all()[:2])
+    return programs[0] if len(programs) == 1 else None
 
 
 def _response_metrics(encounters: QuerySet[Encounter]) -> dict[str, Any]:
@@ -574,7 +595,10 @@ def display(metric_id: str, metric: dict[str, Any], *, suppress: bool) -> str:
         unit = " min" if metric_id.startswith("response.") else ""
         return f"{value:.1f}{unit} (n={metric['n']:,})"
     if value is None:
-        return "no data"
+        needs = metric.get("needs")
+        return f"not computed: needs {', '.join(needs)}" if needs else "no data"
+    if "low" in metric and "high" in metric:
+        return f"${value:,} (range ${metric['low']:,} to ${metric['high']:,})"
     if isinstance(value, dict):
         hidden = suppressed_cells(value) if suppress else set()
         return ", ".join(

@@ -40,6 +40,10 @@ SECTIONS = [
     ("What share of eligible calls do we handle?", ("calls.",)),
     ("What happens on scene?", ("contact.", "disposition.", "outcome.")),
     ("Do people get connected to care?", ("care.",)),
+    ("Who do we serve, and how often do they come back?", ("people.",)),
+    ("Police time", ("police.",)),
+    ("Staff", ("staff.",)),
+    ("Cost offsets (assumptions in the admin: Outcomes > Cost assumptions)", ("cost.",)),
 ]
 
 
