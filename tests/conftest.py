@@ -39,6 +39,14 @@ def _fast_passwords(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    # The dashboard caches figures for a minute; each test starts from its own records.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @dataclass
 class World:
     program: Program

@@ -48,5 +48,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if has_role(user, REVIEW_ROLES):
         links.append(("Access review", reverse("sharing:review_queue"), ""))
     if has_role(user, OUTCOME_ROLES):
+        links.append(("Dashboard", reverse("outcomes:dashboard"), ""))
         links.append(("Metrics", reverse("outcomes:metrics"), ""))
     return {"nav": links}

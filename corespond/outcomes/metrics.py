@@ -196,16 +196,7 @@ def compute(filters: Filters, *, user: Any = None, system_reason: str = "") -> d
     out["calls.eligible_unserved_by_reason"] = {"value": by_reason}
     out["calls.eligible_outside_hours_share"] = rate(c["outside"], c["eligible"])
 
-    encounters = _gated(Encounter.objects.filter(filters.call_q("call__")), user, system_reason)
-    if filters.team_id:
-        encounters = encounters.filter(team_id=filters.team_id)
-    # Percentiles need the time stamps themselves, which an aggregate stamp does not release.
-    # This module is the one place allowed to read them, for the encounters the user's
-    # aggregate scope selected, and it returns only the percentiles.
-    samples = system(
-        Encounter.objects.filter(pk__in=encounters.values("pk")),
-        reason="metrics: interval percentiles",
-    )
+    encounters, samples = _encounter_scope(filters, user, system_reason)
     out.update(_response_metrics(samples))
     out.update(_encounter_metrics(encounters))
     out.update(_care_metrics(encounters, user, system_reason))
@@ -227,6 +218,38 @@ def _single_program(filters: Filters) -> Program | None:
         return Program.objects.filter(pk=filters.program_id).first()
     programs = list(Program.objects.all()[:2])
     return programs[0] if len(programs) == 1 else None
+
+
+def _encounter_scope(
+    filters: Filters, user: Any, system_reason: str
+) -> tuple[QuerySet[Encounter], QuerySet[Encounter]]:
+    """The encounters in scope, gated for counting, and the same ones readable for their
+    time stamps. Percentiles need the stamps, which an aggregate stamp does not release:
+    this module is the one place allowed to read them, for the encounters the user's
+    aggregate scope selected, and it returns only figures."""
+    encounters = _gated(Encounter.objects.filter(filters.call_q("call__")), user, system_reason)
+    if filters.team_id:
+        encounters = encounters.filter(team_id=filters.team_id)
+    samples = system(
+        Encounter.objects.filter(pk__in=encounters.values("pk")),
+        reason="metrics: interval percentiles",
+    )
+    return encounters, samples
+
+
+def interval_sample(
+    filters: Filters, name: str, *, user: Any = None, system_reason: str = ""
+) -> list[float]:
+    """The non-negative minutes of one interval (INTERVALS) over the scope, for charts."""
+    _, samples = _encounter_scope(filters, user, system_reason)
+    start, end = INTERVALS[name]
+    return [
+        minutes
+        for a, b in samples.filter(**{f"{start}__isnull": False, f"{end}__isnull": False})
+        .values_list(start, end)
+        .iterator(chunk_size=5000)
+        if (minutes := (b - a).total_seconds() / 60) >= 0
+    ]
 
 
 def _response_metrics(encounters: QuerySet[Encounter]) -> dict[str, Any]:

@@ -3,4 +3,8 @@ from django.urls import path
 from corespond.outcomes import views
 
 app_name = "outcomes"
-urlpatterns = [path("metrics/", views.metrics_page, name="metrics")]
+urlpatterns = [
+    path("metrics/", views.metrics_page, name="metrics"),
+    path("dashboard/", views.dashboard_page, name="dashboard"),
+    path("charts/<slug:kind>.svg", views.chart, name="chart"),
+]

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from urllib.parse import urlencode
+
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from corespond.core.access import Action, audit_event, programs_for, roles_of
 from corespond.core.models import Program
 from corespond.core.roles import OUTCOME_ROLES, require_role
-from corespond.core.vocab import Role
+from corespond.core.vocab import Disposition, Role
 from corespond.intake.models import Call
-from corespond.outcomes import metrics
+from corespond.outcomes import charts, dashboard, metrics
 
 
 class MetricsFilterForm(forms.Form):
@@ -86,3 +90,147 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
     return render(
         request, "outcomes/metrics.html", {"form": form, "sections": sections}, status=status
     )
+
+
+def _scope(request: HttpRequest) -> tuple[MetricsFilterForm, metrics.Filters | None]:
+    """The filter form and, if valid, the dashboard's filters: the chosen program and period,
+    by default the last twelve calendar months in the program's time zone."""
+    programs = (
+        Program.objects.all()
+        if request.user.is_superuser
+        else programs_for(request.user, OUTCOME_ROLES)
+    )
+    form = MetricsFilterForm(request.GET or None, initial={"program": programs.first()})
+    form.fields["program"].queryset = programs  # type: ignore[attr-defined]
+    if form.is_bound and not form.is_valid():
+        return form, None
+    data = form.cleaned_data if form.is_bound else {}
+    program = data.get("program") or programs.first()
+    zone = program.tzinfo if program else timezone.get_current_timezone()
+    today = timezone.localdate(timezone=zone)
+    first = (today.replace(day=1) - timedelta(days=330)).replace(day=1)
+    filters = metrics.Filters(
+        date_from=data.get("date_from") or first,
+        date_to=data.get("date_to") or today,
+        program_id=program.pk if program else None,
+        tz=program.timezone if program else "",
+    )
+    return form, filters
+
+
+# The disposition codes in the order the dashboard lists them.
+DISPOSITION_LABELS = [(c, label) for c, label in Disposition.choices if c != Disposition.UNKNOWN]
+HEADLINES = [
+    ("calls.eligible_served_rate", "Eligible calls served"),
+    ("response.response_minutes.p50", "Median call to arrival"),
+    ("outcome.diversion_rate", "Diverted from ER, arrest and citation"),
+    ("care.followup_connected_rate", "Follow-ups connected to care"),
+]
+
+
+@login_required
+def dashboard_page(request: HttpRequest) -> HttpResponse:
+    """The four questions, with charts and the numbers behind them, for a period."""
+    require_role(request.user, OUTCOME_ROLES)
+    form, filters = _scope(request)
+    if filters is None:
+        return render(request, "outcomes/dashboard.html", {"form": form}, status=400)
+    suppress = Role.EVALUATOR in roles_of(request.user) and not request.user.is_superuser
+    values = dashboard.catalog(filters, user=request.user)
+    months = dashboard.monthly(filters, user=request.user)
+    audit_event(user=request.user, action=Action.AGGREGATE, model=Call, ids=[], purpose="dashboard")
+    query = urlencode(
+        {
+            "program": filters.program_id or "",
+            "date_from": filters.date_from,
+            "date_to": filters.date_to,
+        }
+    )
+    return render(
+        request,
+        "outcomes/dashboard.html",
+        {
+            "form": form,
+            "filters": filters,
+            "query": query,
+            "headlines": [
+                (mid, label, metrics.display(mid, values[mid], suppress=suppress))
+                for mid, label in HEADLINES
+            ],
+            "months": [
+                (
+                    m,
+                    _small_hidden(m.calls, suppress),
+                    _small_hidden(m.eligible, suppress),
+                    _small_hidden(m.served, suppress),
+                )
+                for m in months
+            ],
+            "dispositions": [
+                (
+                    label,
+                    metrics.display(
+                        f"disposition.share.{code}",
+                        values[f"disposition.share.{code}"],
+                        suppress=suppress,
+                    ),
+                )
+                for code, label in DISPOSITION_LABELS
+            ],
+            "suppress": suppress,
+        },
+    )
+
+
+def _small_hidden(n: int, suppress: bool) -> str:
+    return "<11" if suppress and 0 < n < metrics.SUPPRESSION_THRESHOLD else f"{n:,}"
+
+
+CHARTS = ("calls", "response", "distribution", "dispositions", "care")
+
+
+@login_required
+def chart(request: HttpRequest, kind: str) -> HttpResponse:
+    """One dashboard chart as SVG, for the same filters as the page. Evaluators get no chart
+    whose parts fall under the small-cell threshold: the page's tables say "<11" instead."""
+    require_role(request.user, OUTCOME_ROLES)
+    if kind not in CHARTS:
+        raise Http404("No such chart.")
+    _, filters = _scope(request)
+    if filters is None:
+        return HttpResponse("Bad filters.", status=400, content_type="text/plain")
+    suppress = Role.EVALUATOR in roles_of(request.user) and not request.user.is_superuser
+    months = dashboard.monthly(filters, user=request.user)
+    values = dashboard.catalog(filters, user=request.user)
+    if suppress and any(
+        0 < n < metrics.SUPPRESSION_THRESHOLD
+        for m in months
+        for n in (m.calls, m.eligible, m.served)
+    ):
+        svg = charts.empty("Some monthly counts are under 11: see the table.")
+    elif kind == "calls":
+        svg = charts.calls_by_month(months)
+    elif kind == "response":
+        svg = charts.response_by_month(months)
+    elif kind == "distribution":
+        svg = charts.response_distribution(
+            dashboard.response_sample(filters, user=request.user),
+            values["response.response_minutes.p50"]["value"],
+            values["response.response_minutes.p90"]["value"],
+        )
+    elif kind == "dispositions":
+        shown = [
+            (label, values[f"disposition.share.{c}"])
+            for c, label in DISPOSITION_LABELS
+            if not suppress
+            or "suppressed"
+            not in metrics.display(c, values[f"disposition.share.{c}"], suppress=True)
+        ]
+        svg = charts.shares(
+            [label for label, _ in shown], [m["value"] or 0 for _, m in shown], "dispositions"
+        )
+    else:
+        svg = charts.care_by_month(months)
+    response = HttpResponse(svg, content_type="image/svg+xml")
+    response["Cache-Control"] = "private, max-age=60"
+    return response

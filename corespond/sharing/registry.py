@@ -62,6 +62,8 @@ NO_PERSON_DATA: dict[str, str] = {
     "care:resources": "the resource directory",
     "care:resources_export": "the resource directory (HSDS)",
     "outcomes:metrics": "aggregates through the gate's count-only access, small cells hidden",
+    "outcomes:dashboard": "the same aggregates by month, small cells hidden for evaluators",
+    "outcomes:chart": "charts of those aggregates (images)",
     "sharing:review_queue": "who used emergency access and why; person ids only",
     "sharing:review": "marks a use of emergency access as reviewed",
 }

@@ -456,3 +456,33 @@ def test_on_a_phone_a_known_person_is_linked_helped_referred_and_followed_up(
     officer = page_factory("oscar", PASSWORD, width=375, height=812)
     officer.goto(f"{live_server.url}/field/encounters/{encounter.pk}/")
     assert "safety plan with his sister" not in officer.inner_text("main")
+
+
+def test_the_program_manager_reads_the_dashboard_and_prints_it(world, page_factory, live_server):
+    """Charts load as images within the Content Security Policy, the numbers are beside them,
+    and a screenshot of the page is kept for people to look at (var/screenshots/)."""
+    import os
+    from pathlib import Path
+
+    from tests.journey import finish_encounter
+
+    for name in ("Ash", "Birch", "Cedar"):
+        finish_encounter(world, given_name=name)
+    manny = page_factory("manny", PASSWORD, width=1280, height=1800)
+    nav(manny, "Dashboard")
+    charts = manny.locator("img[data-chart]")
+    assert charts.count() == 5
+    for i in range(5):
+        charts.nth(i).wait_for()
+    manny.wait_for_load_state("networkidle")
+    widths = charts.evaluate_all("imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)")
+    assert all(w > 100 for w in widths), widths
+    assert "Eligible calls served" in manny.inner_text("main")
+    rows = manny.get_by_test_id("months").locator("tbody tr")
+    assert rows.count() >= 1 and "3" in rows.last.inner_text()
+    folder = Path(os.environ.get("CORESPOND_SCREENSHOTS", "var/screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    shot = folder / "dashboard.png"
+    manny.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 20_000
+    print(f"dashboard screenshot: {shot.resolve()}")
