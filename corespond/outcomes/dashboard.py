@@ -54,7 +54,7 @@ def _key(kind: str, filters: metrics.Filters, user: Any) -> str:
     return f"dashboard:{kind}:{who}:{digest}"
 
 
-def monthly(filters: metrics.Filters, *, user: Any) -> list[Month]:
+def monthly(filters: metrics.Filters, *, user: Any = None, system_reason: str = "") -> list[Month]:
     """One Month per calendar month of the filters' period (which must have both ends)."""
     assert filters.date_from and filters.date_to
     key = _key("monthly", filters, user)
@@ -73,7 +73,7 @@ def monthly(filters: metrics.Filters, *, user: Any) -> list[Month]:
             model=filters.model,
             tz=filters.tz,
         )
-        m = metrics.compute(part, user=user)
+        m = metrics.compute(part, user=user, system_reason=system_reason)
         out.append(
             Month(
                 start=first.replace(day=1),
@@ -90,12 +90,14 @@ def monthly(filters: metrics.Filters, *, user: Any) -> list[Month]:
     return out
 
 
-def catalog(filters: metrics.Filters, *, user: Any) -> dict[str, Any]:
+def catalog(
+    filters: metrics.Filters, *, user: Any = None, system_reason: str = ""
+) -> dict[str, Any]:
     """The whole catalog for the period (cached briefly: the page's charts ask again)."""
     key = _key("catalog", filters, user)
     found = cache.get(key)
     if found is None:
-        found = metrics.compute(filters, user=user)
+        found = metrics.compute(filters, user=user, system_reason=system_reason)
         cache.set(key, found, CACHE_SECONDS)
     return dict(found)
 

@@ -7,4 +7,5 @@ urlpatterns = [
     path("metrics/", views.metrics_page, name="metrics"),
     path("dashboard/", views.dashboard_page, name="dashboard"),
     path("charts/<slug:kind>.svg", views.chart, name="chart"),
+    path("report/", views.report_page, name="report"),
 ]

@@ -16,7 +16,7 @@ from corespond.core.models import Program
 from corespond.core.roles import OUTCOME_ROLES, require_role
 from corespond.core.vocab import Disposition, Role
 from corespond.intake.models import Call
-from corespond.outcomes import charts, dashboard, metrics
+from corespond.outcomes import charts, dashboard, metrics, report
 
 
 class MetricsFilterForm(forms.Form):
@@ -234,3 +234,24 @@ def chart(request: HttpRequest, kind: str) -> HttpResponse:
     response = HttpResponse(svg, content_type="image/svg+xml")
     response["Cache-Control"] = "private, max-age=60"
     return response
+
+
+@login_required
+def report_page(request: HttpRequest) -> HttpResponse:
+    """The funder report for the dashboard's program and period: printable HTML, or PDF with
+    ?format=pdf. Written for readers outside the program (small counts suppressed)."""
+    require_role(request.user, OUTCOME_ROLES)
+    _, filters = _scope(request)
+    if filters is None or filters.program_id is None:
+        return HttpResponse("Choose a program and a valid period.", status=400)
+    program = Program.objects.get(pk=filters.program_id)
+    ctx = report.context(filters, program, user=request.user)
+    audit_event(user=request.user, action=Action.AGGREGATE, model=Call, ids=[], purpose="report")
+    params = request.GET.copy()
+    params["format"] = "pdf"
+    if request.GET.get("format") == "pdf":
+        response = HttpResponse(report.pdf(ctx), content_type="application/pdf")
+        name = f"{program.slug}-outcomes-{filters.date_from}-{filters.date_to}.pdf"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+    return HttpResponse(report.html({**ctx, "pdf_query": params.urlencode()}))

@@ -64,6 +64,7 @@ NO_PERSON_DATA: dict[str, str] = {
     "outcomes:metrics": "aggregates through the gate's count-only access, small cells hidden",
     "outcomes:dashboard": "the same aggregates by month, small cells hidden for evaluators",
     "outcomes:chart": "charts of those aggregates (images)",
+    "outcomes:report": "the funder report: aggregates with small counts suppressed",
     "sharing:review_queue": "who used emergency access and why; person ids only",
     "sharing:review": "marks a use of emergency access as reviewed",
 }
