@@ -486,3 +486,17 @@ def test_the_program_manager_reads_the_dashboard_and_prints_it(world, page_facto
     manny.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 20_000
     print(f"dashboard screenshot: {shot.resolve()}")
+    # The funder report opens from the dashboard, with its charts, and as a PDF.
+    manny.get_by_role("link", name="Funder report").click()
+    manny.wait_for_load_state("networkidle")
+    assert "Cost offsets" in manny.inner_text("body") and "Methods" in manny.inner_text("body")
+    images = manny.locator("img")
+    assert images.count() == 4
+    widths = images.evaluate_all("imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)")
+    assert all(w > 100 for w in widths), widths
+    report_shot = folder / "funder-report.png"
+    manny.screenshot(path=str(report_shot), full_page=True)
+    print(f"funder report screenshot: {report_shot.resolve()}")
+    href = manny.get_by_role("link", name="Download as PDF").get_attribute("href")
+    pdf = manny.request.get(manny.url.split("?")[0] + href)
+    assert pdf.headers["content-type"] == "application/pdf" and pdf.body().startswith(b"%PDF")
