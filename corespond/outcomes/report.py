@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from corespond.core.models import Program
 from corespond.core.vocab import Disposition
-from corespond.outcomes import charts, costs, dashboard, metrics
+from corespond.outcomes import charts, costs, dashboard, equity, metrics
 
 SECTIONS = [
     ("How are we performing?", ("response.",)),
@@ -102,6 +102,9 @@ def context(filters: metrics.Filters, program: Program, *, user: Any = None) -> 
         if mid.startswith("cost.")
     ]
     assumptions = sorted(costs.assumptions(program).values(), key=lambda a: a.key)
+    fairness = equity.table(
+        equity.breakdown(filters, user=user, system_reason=reason), suppress=True
+    )
     return {
         "program": program,
         "filters": filters,
@@ -110,6 +113,8 @@ def context(filters: metrics.Filters, program: Program, *, user: Any = None) -> 
         "cost_rows": cost_rows,
         "assumptions": assumptions,
         "threshold": metrics.SUPPRESSION_THRESHOLD,
+        "equity": fairness,
+        "measures": [label for _, label in equity.MEASURES],
     }
 
 

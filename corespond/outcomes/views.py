@@ -16,7 +16,7 @@ from corespond.core.models import Program
 from corespond.core.roles import OUTCOME_ROLES, require_role
 from corespond.core.vocab import Disposition, Role
 from corespond.intake.models import Call
-from corespond.outcomes import charts, dashboard, metrics, report
+from corespond.outcomes import charts, dashboard, equity, metrics, report
 
 
 class MetricsFilterForm(forms.Form):
@@ -178,6 +178,8 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
                 for code, label in DISPOSITION_LABELS
             ],
             "suppress": suppress,
+            "equity": equity.table(equity.breakdown(filters, user=request.user), suppress=suppress),
+            "measures": [label for _, label in equity.MEASURES],
         },
     )
 
