@@ -69,6 +69,7 @@ class ProgramForm(forms.ModelForm):
             "outreach_days",
             "referral_closing_days",
             "police_minutes_per_call",
+            "launch_date",
         ]
 
 

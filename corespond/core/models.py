@@ -79,6 +79,8 @@ class Program(models.Model):
     outreach_contacts = models.PositiveSmallIntegerField(default=3)
     outreach_days = models.PositiveSmallIntegerField(default=90)
     referral_closing_days = models.PositiveIntegerField(default=30)
+    # When the program began answering calls: the break in the before/after analysis.
+    launch_date = models.DateField(null=True, blank=True)
     # Police time assumed per call a team answers without police, for police.officer_hours_*.
     police_minutes_per_call = models.PositiveIntegerField(default=60)
 

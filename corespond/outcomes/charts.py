@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from typing import Any
 
 import matplotlib
 
@@ -156,4 +157,39 @@ def care_by_month(months: Sequence[Month]) -> bytes:
     ax.set_ylabel("%")
     ax.set_ylim(0, 100)
     ax.legend(frameon=False, ncols=3, loc="upper left", bbox_to_anchor=(0, 1.2))
+    return _svg(fig)
+
+
+def before_after(result: Any, title: str) -> bytes:
+    """Monthly rate before and after launch, the fitted segments, and the pre-launch trend
+    carried on (what the model assumes would have happened without the program)."""
+    months = [p[0] for p in result.points]
+    x = list(range(len(months)))
+    fig = Figure(figsize=(6.4, 2.6))
+    ax = fig.add_subplot()
+    ax.scatter(x, [p[1] * 100 for p in result.points], color=SECOND, s=14, label="Monthly rate")
+    for after in (False, True):
+        xs = [i for i, p in enumerate(result.points) if p[2] == after]
+        ax.plot(
+            xs,
+            [result.fitted[i] * 100 for i in xs],
+            color=ACCENT,
+            linewidth=1.5,
+            label="Fitted" if not after else None,
+        )
+    carried = [(i, v) for i, v in enumerate(result.counterfactual) if v is not None]
+    ax.plot(
+        [c[0] for c in carried],
+        [c[1] * 100 for c in carried],
+        color=MUTED,
+        linestyle="--",
+        linewidth=1,
+        label="Trend before launch, carried on",
+    )
+    launch = next(i for i, p in enumerate(result.points) if p[2])
+    ax.axvline(launch - 0.5, color=INK, linewidth=0.8)
+    step = max(1, len(months) // 12)
+    ax.set_xticks(x[::step], [f"{m:%b %Y}" for m in months][::step], rotation=45, ha="right")
+    ax.set_ylabel(f"{title} (%)")
+    ax.legend(frameon=False, ncols=3, loc="upper left", bbox_to_anchor=(0, 1.22), fontsize=8)
     return _svg(fig)

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from corespond.core.models import Program
 from corespond.core.vocab import Disposition
-from corespond.outcomes import charts, costs, dashboard, equity, metrics
+from corespond.outcomes import charts, costs, dashboard, equity, its, metrics
 
 SECTIONS = [
     ("How are we performing?", ("response.",)),
@@ -105,8 +105,26 @@ def context(filters: metrics.Filters, program: Program, *, user: Any = None) -> 
     fairness = equity.table(
         equity.breakdown(filters, user=user, system_reason=reason), suppress=True
     )
+    launch = program.launch_date
+    its_rows: list[dict[str, Any]] = []
+    its_missing: list[str] = []
+    if (
+        launch
+        and filters.date_from
+        and filters.date_to
+        and filters.date_from < launch <= filters.date_to
+    ):
+        its_rows, its_missing = its.rows(
+            its.analyse(filters, launch, user=user, system_reason=reason)
+        )
+        for row in its_rows:
+            row["chart"] = _uri(chart(charts.before_after(row["result"], row["label"])))
     return {
         "program": program,
+        "launch": launch,
+        "its_rows": its_rows,
+        "its_missing": its_missing,
+        "its_assumptions": its.ASSUMPTIONS,
         "filters": filters,
         "generated": timezone.now(),
         "sections": sections,

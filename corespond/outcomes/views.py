@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
@@ -16,7 +17,7 @@ from corespond.core.models import Program
 from corespond.core.roles import OUTCOME_ROLES, require_role
 from corespond.core.vocab import Disposition, Role
 from corespond.intake.models import Call
-from corespond.outcomes import charts, dashboard, equity, metrics, report
+from corespond.outcomes import charts, dashboard, equity, its, metrics, report
 
 
 class MetricsFilterForm(forms.Form):
@@ -180,8 +181,29 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
             "suppress": suppress,
             "equity": equity.table(equity.breakdown(filters, user=request.user), suppress=suppress),
             "measures": [label for _, label in equity.MEASURES],
+            **_before_after(request, filters),
         },
     )
+
+
+def _before_after(request: HttpRequest, filters: metrics.Filters) -> dict[str, Any]:
+    """The interrupted time series, when the program has a launch date inside the period."""
+    program = Program.objects.filter(pk=filters.program_id or 0).first()
+    launch = program.launch_date if program else None
+    if launch is None:
+        return {"launch": None}
+    if not (
+        filters.date_from and filters.date_to and filters.date_from < launch <= filters.date_to
+    ):
+        return {"launch": launch, "its_outside": True}
+    found, missing = its.rows(its.analyse(filters, launch, user=request.user))
+    short = {mid: name for name, mid in ITS_CHARTS.items()}
+    return {
+        "launch": launch,
+        "its_rows": [row | {"short": short[row["metric_id"]]} for row in found],
+        "its_missing": missing,
+        "its_assumptions": its.ASSUMPTIONS,
+    }
 
 
 def _small_hidden(n: int, suppress: bool) -> str:
@@ -189,6 +211,24 @@ def _small_hidden(n: int, suppress: bool) -> str:
 
 
 CHARTS = ("calls", "response", "distribution", "dispositions", "care")
+# Before/after charts: "its-<short name>" -> metric id.
+ITS_CHARTS = {
+    "diversion": "outcome.diversion_rate",
+    "engaged": "contact.engaged_rate",
+    "connected": "care.followup_connected_rate",
+}
+
+
+def _its_chart(request: HttpRequest, filters: metrics.Filters, metric_id: str) -> bytes:
+    program = Program.objects.filter(pk=filters.program_id or 0).first()
+    if program is None or program.launch_date is None:
+        return charts.empty("The program has no launch date.")
+    months = dashboard.monthly(filters, user=request.user)
+    try:
+        result = its.fit(months, program.launch_date, metric_id)
+    except its.NotEnoughData as exc:
+        return charts.empty(str(exc))
+    return charts.before_after(result, metrics.LABELS.get(metric_id, metric_id))
 
 
 @login_required
@@ -196,7 +236,7 @@ def chart(request: HttpRequest, kind: str) -> HttpResponse:
     """One dashboard chart as SVG, for the same filters as the page. Evaluators get no chart
     whose parts fall under the small-cell threshold: the page's tables say "<11" instead."""
     require_role(request.user, OUTCOME_ROLES)
-    if kind not in CHARTS:
+    if kind not in CHARTS and kind.removeprefix("its-") not in ITS_CHARTS:
         raise Http404("No such chart.")
     _, filters = _scope(request)
     if filters is None:
@@ -220,6 +260,8 @@ def chart(request: HttpRequest, kind: str) -> HttpResponse:
             values["response.response_minutes.p50"]["value"],
             values["response.response_minutes.p90"]["value"],
         )
+    elif kind.startswith("its-") and kind[4:] in ITS_CHARTS:
+        svg = _its_chart(request, filters, ITS_CHARTS[kind[4:]])
     elif kind == "dispositions":
         shown = [
             (label, values[f"disposition.share.{c}"])

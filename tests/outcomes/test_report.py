@@ -77,3 +77,28 @@ def test_the_report_page_and_its_pdf(served) -> None:
     assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
     client.force_login(served.oscar)
     assert client.get(url).status_code == 403
+
+
+def test_the_report_carries_the_before_and_after_analysis(served, tmp_path) -> None:
+    from datetime import timedelta
+
+    today = timezone.localdate()
+    served.program.launch_date = today - timedelta(days=150)
+    served.program.save()
+    page = tmp_path / "report.html"
+    start = today - timedelta(days=300)
+    call_command(
+        "report",
+        "--from",
+        f"{start}",
+        "--to",
+        f"{today}",
+        "--program",
+        "riverside",
+        "--out",
+        str(page),
+        stdout=StringIO(),
+    )
+    html = page.read_text()
+    assert "Before and after the launch" in html
+    assert "needs at least 3 months" in html  # one month of data: said, not guessed
