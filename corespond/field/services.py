@@ -339,12 +339,7 @@ def note_add(
         raise ValidationError({"text": ERR_NOTE_EMPTY})
     if len(text) > NOTE_MAX:
         raise ValidationError({"text": ERR_NOTE_LONG})
-    if person_id is not None:
-        in_encounter = restrict(
-            EncounterPerson.objects.filter(encounter=encounter, person_id=person_id), actor
-        ).exists()
-        if not in_encounter:
-            raise ValidationError({"person": ERR_SCREEN_PERSON})
+    _require_person_in(actor, encounter, person_id)
     if amends_id is not None:
         amended = restrict(model.objects.filter(pk=amends_id, encounter=encounter), actor)
         if not amended.exists():
@@ -384,6 +379,19 @@ def encounter_complete(*, actor: Any, encounter_id: int) -> Encounter:
 
 
 ERR_SCREEN_PERSON = "That person is not recorded in this encounter."
+
+
+def _require_person_in(actor: Any, encounter: Encounter, person_id: int | None) -> None:
+    """A screen or note about a person must be about someone recorded in the encounter."""
+    if person_id is None:
+        return
+    in_encounter = restrict(
+        EncounterPerson.objects.filter(encounter=encounter, person_id=person_id), actor
+    ).exists()
+    if not in_encounter:
+        raise ValidationError({"person": ERR_SCREEN_PERSON})
+
+
 SCREENING_ROLES = frozenset({Role.CLINICIAN, Role.PARAMEDIC, Role.PEER, Role.SUPERVISOR})
 
 
@@ -407,12 +415,7 @@ def screening_record(
         result = cssrs.score(answers)
     except cssrs.ScreeningError as exc:
         raise ValidationError(str(exc)) from exc
-    if person_id is not None:
-        in_encounter = restrict(
-            EncounterPerson.objects.filter(encounter=encounter, person_id=person_id), actor
-        ).exists()
-        if not in_encounter:
-            raise ValidationError({"person": ERR_SCREEN_PERSON})
+    _require_person_in(actor, encounter, person_id)
     screening = Screening.objects.create(
         encounter=encounter,
         person_id=person_id,

@@ -52,9 +52,8 @@ SECTIONS = [
 ]
 
 
-@login_required
-def metrics_page(request: HttpRequest) -> HttpResponse:
-    require_role(request.user, OUTCOME_ROLES)
+def _filter_form(request: HttpRequest) -> tuple[MetricsFilterForm, Any]:
+    """The filter form, offering the programs whose figures the user may see."""
     programs = (
         Program.objects.all()
         if request.user.is_superuser
@@ -62,6 +61,13 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
     )
     form = MetricsFilterForm(request.GET or None, initial={"program": programs.first()})
     form.fields["program"].queryset = programs  # type: ignore[attr-defined]
+    return form, programs
+
+
+@login_required
+def metrics_page(request: HttpRequest) -> HttpResponse:
+    require_role(request.user, OUTCOME_ROLES)
+    form, programs = _filter_form(request)
     sections: list[tuple[str, list[tuple[str, str, str]]]] = []
     if form.is_bound and not form.is_valid():
         status = 400
@@ -96,13 +102,7 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
 def _scope(request: HttpRequest) -> tuple[MetricsFilterForm, metrics.Filters | None]:
     """The filter form and, if valid, the dashboard's filters: the chosen program and period,
     by default the last twelve calendar months in the program's time zone."""
-    programs = (
-        Program.objects.all()
-        if request.user.is_superuser
-        else programs_for(request.user, OUTCOME_ROLES)
-    )
-    form = MetricsFilterForm(request.GET or None, initial={"program": programs.first()})
-    form.fields["program"].queryset = programs  # type: ignore[attr-defined]
+    form, programs = _filter_form(request)
     if form.is_bound and not form.is_valid():
         return form, None
     data = form.cleaned_data if form.is_bound else {}

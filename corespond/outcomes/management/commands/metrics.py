@@ -14,7 +14,7 @@ from corespond.dispatch.models import Team
 from corespond.outcomes import metrics
 
 
-def _date(value: str) -> date:
+def parse_date(value: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError as exc:
@@ -52,8 +52,8 @@ class Command(BaseCommand):
             raise CommandError(f"Not found: {exc}") from exc
         except Team.MultipleObjectsReturned as exc:
             raise CommandError("Several programs have that call sign: add --program.") from exc
-        date_from = _date(o["date_from"]) if o["date_from"] else None
-        date_to = _date(o["date_to"]) if o["date_to"] else None
+        date_from = parse_date(o["date_from"]) if o["date_from"] else None
+        date_to = parse_date(o["date_to"]) if o["date_to"] else None
         if date_from and date_to and date_from > date_to:
             raise CommandError("--from must be on or before --to.")
         zones = (

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -9,13 +8,7 @@ from django.utils import timezone
 
 from corespond.core.models import Program
 from corespond.outcomes import metrics, report
-
-
-def _date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise CommandError(f"Dates are YYYY-MM-DD, got {value!r}.") from exc
+from corespond.outcomes.management.commands.metrics import parse_date
 
 
 class Command(BaseCommand):
@@ -32,7 +25,7 @@ class Command(BaseCommand):
         parser.add_argument("--out", type=Path, required=True, help="FILE.pdf or FILE.html")
 
     def handle(self, *args: Any, **o: Any) -> None:
-        date_from, date_to = _date(o["date_from"]), _date(o["date_to"])
+        date_from, date_to = parse_date(o["date_from"]), parse_date(o["date_to"])
         if date_from > date_to:
             raise CommandError("--from must be on or before --to.")
         if o["program"]:
