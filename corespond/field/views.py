@@ -387,7 +387,7 @@ def _note_form(request: HttpRequest, enc: Encounter, people: list[Any]) -> NoteF
     if not kinds:
         return None
     return NoteForm(
-        people=[(link.person_id, str(link.person)) for link in people],
+        people=[(link.person_id, str(link.person)) for link in people],  # read once per page
         part2_allowed=any(part2 for part2, _ in kinds),
         prefix="note",
     )
@@ -397,10 +397,9 @@ def _note_form(request: HttpRequest, enc: Encounter, people: list[Any]) -> NoteF
 @require_POST
 def note(request: HttpRequest, encounter_id: int) -> HttpResponse:
     enc = _get(request, encounter_id)
-    people = list(selectors.people_in_encounter(user=request.user, encounter_id=enc.pk))
     form = NoteForm(
         request.POST,
-        people=[(link.person_id, str(link.person)) for link in people],
+        people=_people_choices(request, enc),
         part2_allowed=True,
         prefix="note",
     )
@@ -423,7 +422,7 @@ def _referral_form(request: HttpRequest, enc: Encounter, people: list[Any]) -> R
         program_id=enc.call.program_id
     )
     return ReferralForm(
-        people=[(link.person_id, str(link.person)) for link in people],
+        people=[(link.person_id, str(link.person)) for link in people],  # read once per page
         resources=resources,
         prefix="referral",
     )
@@ -433,13 +432,12 @@ def _referral_form(request: HttpRequest, enc: Encounter, people: list[Any]) -> R
 @require_POST
 def referral(request: HttpRequest, encounter_id: int) -> HttpResponse:
     enc = _get(request, encounter_id)
-    people = list(selectors.people_in_encounter(user=request.user, encounter_id=enc.pk))
     resources = care_selectors.resources_for(user=request.user).filter(
         program_id=enc.call.program_id
     )
     form = ReferralForm(
         request.POST,
-        people=[(link.person_id, str(link.person)) for link in people],
+        people=_people_choices(request, enc),
         resources=resources,
         prefix="referral",
     )
