@@ -193,7 +193,7 @@ def safety_plan(request: HttpRequest, person_id: int) -> HttpResponse:
 def consents(request: HttpRequest, person_id: int) -> HttpResponse:
     """The person's consents to share Part 2 records: list, record, revoke."""
     try:
-        person = selectors.person_view(user=request.user, person_id=person_id).person
+        person = sharing.person_for_consent(request.user, person_id)
         found = sharing_selectors.consents_of(user=request.user, person_id=person_id)
     except Person.DoesNotExist as exc:
         raise Http404("No such person, or you may not see them.") from exc
