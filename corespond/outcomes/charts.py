@@ -84,24 +84,41 @@ def response_by_month(months: Sequence[Month]) -> bytes:
 
 
 def response_distribution(minutes: Sequence[float], p50: float | None, p90: float | None) -> bytes:
-    """How long people waited: call to arrival, with the median and 90th percentile marked."""
+    """How long people waited: call to arrival, with the median and 90th percentile marked.
+    The axis stops at three times the 90th percentile so that a few very long waits do not
+    flatten the rest; how many lie beyond is written on the chart."""
     if not minutes:
         return empty("No response times in this period.")
+    limit = max(minutes) if not p90 else min(max(minutes), 3 * p90)
+    shown = [m for m in minutes if m <= limit]
+    beyond = len(minutes) - len(shown)
     fig = Figure(figsize=(6.4, 2.4))
     ax = fig.add_subplot()
-    top = max(minutes)
-    ax.hist(minutes, bins=min(40, max(5, int(top // 5) + 1)), color=SECOND)
-    for value, label, style in ((p50, "median", "-"), (p90, "90th percentile", "--")):
+    ax.hist(shown, bins=min(40, max(5, int(limit // 5) + 1)), color=SECOND)
+    for value, label, style, offset in (
+        (p50, "median", "-", -10),
+        (p90, "90th percentile", "--", -24),
+    ):
         if value is not None:
             ax.axvline(value, color=INK, linestyle=style, linewidth=1)
             ax.annotate(
                 f"{label} {value:.0f} min",
                 (value, 1),
                 xycoords=("data", "axes fraction"),
-                xytext=(3, -10),
+                xytext=(3, offset),
                 textcoords="offset points",
                 color=INK,
             )
+    if beyond:
+        ax.annotate(
+            f"{beyond:,} longer than {limit:.0f} min not drawn",
+            (1, 1),
+            xycoords="axes fraction",
+            xytext=(-3, -10),
+            textcoords="offset points",
+            ha="right",
+            color=MUTED,
+        )
     ax.set_xlabel("Minutes from call to arrival")
     ax.set_ylabel("Encounters")
     return _svg(fig)

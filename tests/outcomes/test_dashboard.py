@@ -77,3 +77,11 @@ def test_evaluators_get_no_chart_of_small_counts(served) -> None:
     assert "&lt;11" in html  # three calls this month
     chart = client.get(reverse("outcomes:chart", args=["calls"])).content
     assert b"under 11" in chart
+
+
+def test_the_distribution_chart_says_what_it_leaves_out() -> None:
+    from corespond.outcomes import charts
+
+    minutes = [10.0] * 50 + [20.0] * 40 + [3000.0]
+    svg = charts.response_distribution(minutes, 15.0, 20.0).decode()
+    assert "1 longer than 60 min not drawn" in svg
