@@ -25,29 +25,11 @@ import sys
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/corespond_catalog_bench"
 YEAR_START = datetime(2025, 1, 1, 8, tzinfo=UTC)
 BATCH = 50_000
-
-
-def ensure_database(url: str, rebuild: bool) -> bool:
-    """True if the database had to be created (and so filled)."""
-    import psycopg
-
-    name = urlparse(url).path.lstrip("/")
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if exists and rebuild:
-            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-            exists = None
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
-            return True
-    return False
 
 
 def fill(encounters: int) -> None:
@@ -194,7 +176,9 @@ def main() -> int:
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "corespond.settings")
     sys.path.insert(0, str(ROOT))
-    created = ensure_database(url, args.rebuild)
+    from benchmarks.pg import ensure_database
+
+    created = ensure_database(url, rebuild=args.rebuild)
     import django
 
     django.setup()

@@ -29,7 +29,6 @@ import tempfile
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/corespond_import_bench"
@@ -110,16 +109,6 @@ def duckdb_floor(path: Path) -> float:
     return elapsed
 
 
-def fresh_database(url: str) -> None:
-    import psycopg
-
-    name = urlparse(url).path.lstrip("/")
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
 CHILD = """
 import json, resource, sys, time
 import django
@@ -151,6 +140,9 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the export and database")
     args = parser.parse_args()
     url = os.environ.get("BENCH_IMPORT_DATABASE_URL", DEFAULT_URL)
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.pg import ensure_database
+
     env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "corespond.settings"}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -164,7 +156,7 @@ def main() -> int:
         )
         floor = duckdb_floor(export)
         print(f"floor (DuckDB read into a table): {floor:.2f} s")
-        fresh_database(url)
+        ensure_database(url, rebuild=True)
         subprocess.run(
             [sys.executable, "-m", "corespond.cli", "manage", "migrate", "-v0"],
             env=env,

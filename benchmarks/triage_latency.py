@@ -40,25 +40,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import quantiles
-from urllib.parse import urlencode, urlparse
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/corespond_bench"
 CALL_TYPES = ["EDP", "SUICTHRT", "WELFARE", "INTOX", "DISTURB", "TRESPASS", "ASSIST", "MNTL"]
-
-
-def ensure_database(url: str, rebuild: bool) -> None:
-    import psycopg
-
-    name = urlparse(url).path.lstrip("/")
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if exists and rebuild:
-            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-            exists = None
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def prepare(calls: int, teams: int) -> None:
@@ -309,7 +295,10 @@ def main() -> int:
     args = parser.parse_args()
 
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
-    ensure_database(url, args.rebuild)
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.pg import ensure_database
+
+    ensure_database(url, rebuild=args.rebuild)
     env = {
         **os.environ,
         "DATABASE_URL": url,
