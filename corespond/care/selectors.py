@@ -37,8 +37,9 @@ def referrals_visible(*, user: Any) -> QuerySet[Referral]:
     return restrict(Referral.objects.select_related("person", "resource"), user)
 
 
-def _overdue_q(programs: QuerySet[Program], now: datetime) -> Q:
-    """Still open after the program's closing window (``Program.referral_closing_days``)."""
+def past_closing_window(programs: QuerySet[Program], now: datetime) -> Q:
+    """Referrals older than their program's closing window (``Program.referral_closing_days``):
+    the overdue queue and the closed-loop metric both judge by it."""
     q = Q(pk__in=[])
     for program_id, days in programs.values_list("pk", "referral_closing_days"):
         q |= Q(person__program_id=program_id, created_at__lte=now - timedelta(days=days))
@@ -63,7 +64,7 @@ def referral_list(
         return qs
     qs = qs.exclude(status__in=[*REFERRAL_CLOSING_STATUSES, ReferralStatus.ENTERED_IN_ERROR])
     if show == "overdue":
-        qs = qs.filter(_overdue_q(programs_for(user), now))
+        qs = qs.filter(past_closing_window(programs_for(user), now))
     return qs.order_by("created_at", "id")
 
 

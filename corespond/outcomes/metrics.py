@@ -25,6 +25,7 @@ from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from corespond.care.models import FollowUp, Referral
+from corespond.care.selectors import past_closing_window
 from corespond.core.access import Action, restrict, system
 from corespond.core.models import Program
 from corespond.core.vocab import (
@@ -368,10 +369,7 @@ def _referral_metrics(
     closing = Q(status__in=REFERRAL_CLOSING_STATUSES)
     # Every program's window (a handful of rows); the referrals' own filter picks the ones
     # that apply.
-    windows = Program.objects.values_list("pk", "referral_closing_days")
-    old = Q(pk__in=[])
-    for program_id, days in windows:
-        old |= Q(person__program_id=program_id, created_at__lte=now - timedelta(days=days))
+    old = past_closing_window(Program.objects.all(), now)
     r = referrals.aggregate(
         old=Count("id", filter=old),
         old_closed=Count("id", filter=old & closing),
