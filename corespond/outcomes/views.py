@@ -161,9 +161,9 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
             "months": [
                 (
                     m,
-                    _small_hidden(m.calls, suppress),
-                    _small_hidden(m.eligible, suppress),
-                    _small_hidden(m.served, suppress),
+                    metrics.display("calls.total", {"value": m.calls}, suppress=suppress),
+                    metrics.display("calls.eligible", {"value": m.eligible}, suppress=suppress),
+                    metrics.display("calls.served", {"value": m.served}, suppress=suppress),
                 )
                 for m in months
             ],
@@ -204,10 +204,6 @@ def _before_after(request: HttpRequest, filters: metrics.Filters) -> dict[str, A
         "its_missing": missing,
         "its_assumptions": its.ASSUMPTIONS,
     }
-
-
-def _small_hidden(n: int, suppress: bool) -> str:
-    return "<11" if suppress and 0 < n < metrics.SUPPRESSION_THRESHOLD else f"{n:,}"
 
 
 CHARTS = ("calls", "response", "distribution", "dispositions", "care")
