@@ -35,6 +35,16 @@ class Month:
         return f"{self.start:%b %Y}"
 
 
+def has_small_counts(months: list[Month]) -> bool:
+    """Whether any month's counts fall under the small-cell threshold: then a chart of them
+    is withheld from evaluators and the public (the tables say "<11" instead)."""
+    return any(
+        0 < n < metrics.SUPPRESSION_THRESHOLD
+        for m in months
+        for n in (m.calls, m.eligible, m.served)
+    )
+
+
 def months_between(first: date, last: date) -> list[tuple[date, date]]:
     """Calendar months overlapping [first, last], each clipped to the range."""
     out = []

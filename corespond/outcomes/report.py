@@ -40,11 +40,7 @@ def context(filters: metrics.Filters, program: Program, *, user: Any = None) -> 
     reason = "" if user is not None else "funder report"
     values = dashboard.catalog(filters, user=user, system_reason=reason)
     months = dashboard.monthly(filters, user=user, system_reason=reason)
-    small = any(
-        0 < n < metrics.SUPPRESSION_THRESHOLD
-        for m in months
-        for n in (m.calls, m.eligible, m.served)
-    )
+    small = dashboard.has_small_counts(months)
 
     def chart(svg: bytes) -> bytes:
         return charts.empty("Some monthly counts are under 11: see the figures.") if small else svg

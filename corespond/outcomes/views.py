@@ -240,11 +240,7 @@ def chart(request: HttpRequest, kind: str) -> HttpResponse:
     suppress = Role.EVALUATOR in roles_of(request.user) and not request.user.is_superuser
     months = dashboard.monthly(filters, user=request.user)
     values = dashboard.catalog(filters, user=request.user)
-    if suppress and any(
-        0 < n < metrics.SUPPRESSION_THRESHOLD
-        for m in months
-        for n in (m.calls, m.eligible, m.served)
-    ):
+    if suppress and dashboard.has_small_counts(months):
         svg = charts.empty("Some monthly counts are under 11: see the table.")
     elif kind == "calls":
         svg = charts.calls_by_month(months)
