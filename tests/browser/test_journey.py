@@ -386,6 +386,8 @@ def test_typing_survives_a_reload_and_a_dropped_connection(world, page_factory, 
     )
     # Saving the record clears the draft.
     phone.get_by_role("button", name="Save", exact=True).click()
+    # Reload only once the save's redirect has landed (reloading mid-navigation detaches).
+    phone.get_by_text("Saved.", exact=True).wait_for()
     phone.reload()
     assert phone.get_by_test_id("draft-restored").count() == 0
 
