@@ -7,7 +7,8 @@ postgres://postgres@127.0.0.1:5432/corespond_catalog_bench; built once and reuse
 --rebuild):
 1. writes a program with ``--encounters`` calls over one year, each with its triage decision
    and encounter (time stamps, outcomes, dispositions), and a person in crisis on each
-   (about a third of the people with several crises), with PostgreSQL COPY;
+   (about a third of the people with several crises), with PostgreSQL COPY, and the team's
+   shifts (two a day);
 2. times ``metrics.compute`` for that year and program (the full catalog, cost offsets
    included), three runs, as a named system job;
 3. the floor, in the same run: one SQL statement that computes the counts and the four
@@ -30,6 +31,25 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/corespond_catalog_bench"
 YEAR_START = datetime(2025, 1, 1, 8, tzinfo=UTC)
 BATCH = 50_000
+
+
+def ensure_shifts() -> None:
+    """Two twelve-hour shifts a day for the year, so that encounters per shift is computed
+    over real shifts (databases built before this have none: they get them here)."""
+    from corespond.dispatch.models import Shift, Team
+
+    team = Team.objects.get(call_sign="B-1")
+    if Shift.objects.filter(team=team).exists():
+        return
+    first = YEAR_START.replace(hour=7)
+    Shift.objects.bulk_create(
+        Shift(
+            team=team,
+            starts_at=first + timedelta(hours=12 * i),
+            ends_at=first + timedelta(hours=12 * (i + 1)),
+        )
+        for i in range(2 * 366)
+    )
 
 
 def fill(encounters: int) -> None:
@@ -190,6 +210,7 @@ def main() -> int:
     if created:
         print(f"filling {args.encounters:,} encounters")
         fill(args.encounters)
+    ensure_shifts()
     program = Program.objects.get(slug="bench")
     filters = metrics.Filters(
         date_from=date(2025, 1, 1), date_to=date(2025, 12, 31), program_id=program.pk, tz="UTC"

@@ -83,18 +83,27 @@ def response_by_month(months: Sequence[Month]) -> bytes:
     return _svg(fig)
 
 
-def response_distribution(minutes: Sequence[float], p50: float | None, p90: float | None) -> bytes:
-    """How long people waited: call to arrival, with the median and 90th percentile marked.
-    The axis stops at three times the 90th percentile so that a few very long waits do not
-    flatten the rest; how many lie beyond is written on the chart."""
-    if not minutes:
+def response_distribution(
+    counts: Sequence[tuple[float, int]], p50: float | None, p90: float | None
+) -> bytes:
+    """How long people waited: call to arrival (minutes, with how many encounters waited
+    each), with the median and 90th percentile marked. The axis stops at three times the 90th
+    percentile so that a few very long waits do not flatten the rest; how many lie beyond is
+    written on the chart."""
+    if not counts:
         return empty("No response times in this period.")
-    limit = max(minutes) if not p90 else min(max(minutes), 3 * p90)
-    shown = [m for m in minutes if m <= limit]
-    beyond = len(minutes) - len(shown)
+    longest = max(m for m, _ in counts)
+    limit = longest if not p90 else min(longest, 3 * p90)
+    shown = [(m, n) for m, n in counts if m <= limit]
+    beyond = sum(n for _, n in counts) - sum(n for _, n in shown)
     fig = Figure(figsize=(6.4, 2.4))
     ax = fig.add_subplot()
-    ax.hist(shown, bins=min(40, max(5, int(limit // 5) + 1)), color=SECOND)
+    ax.hist(
+        [m for m, _ in shown],
+        weights=[n for _, n in shown],
+        bins=min(40, max(5, int(limit // 5) + 1)),
+        color=SECOND,
+    )
     for value, label, style, offset in (
         (p50, "median", "-", -10),
         (p90, "90th percentile", "--", -24),

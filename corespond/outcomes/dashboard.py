@@ -112,8 +112,9 @@ def catalog(
     return dict(found)
 
 
-def response_sample(filters: metrics.Filters, *, user: Any) -> list[float]:
-    """Every call-to-arrival time (minutes) in scope: for the distribution chart only."""
+def response_sample(filters: metrics.Filters, *, user: Any) -> list[tuple[float, int]]:
+    """The call-to-arrival times (minutes, with how many encounters each) in scope: for the
+    distribution chart only."""
     key = _key("response", filters, user)
     found = cache.get(key)
     if found is None:

@@ -13,7 +13,7 @@ clears, training currency).
 
 from __future__ import annotations
 
-import itertools
+import bisect
 import statistics
 import zoneinfo
 from dataclasses import dataclass
@@ -21,7 +21,25 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet
+from django.db.models import (
+    Case,
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Lag, Lead
 from django.utils import timezone
 
 from corespond.care.models import FollowUp, Referral
@@ -231,52 +249,69 @@ def _encounter_scope(
     encounters = _gated(Encounter.objects.filter(filters.call_q("call__")), user, system_reason)
     if filters.team_id:
         encounters = encounters.filter(team_id=filters.team_id)
-    samples = system(
-        Encounter.objects.filter(pk__in=encounters.values("pk")),
-        reason="metrics: interval percentiles",
-    )
+    # The same filters restamped (not ``pk__in`` the scope, which PostgreSQL would join
+    # back to itself on every metric).
+    samples = system(encounters, reason="metrics: interval percentiles")
     return encounters, samples
+
+
+def interval_counts(samples: QuerySet[Encounter], name: str) -> list[tuple[float, int]]:
+    """The distinct non-negative minutes of one interval (INTERVALS) over ``samples`` with how
+    many encounters had each, in order. Time stamps are kept to the second or the minute, so a
+    year of encounters has a few thousand distinct intervals: grouping them in the database
+    reads kilobytes where the rows would be tens of megabytes, and percentiles stay exact."""
+    start, end = INTERVALS[name]
+    rows = (
+        samples.filter(**{f"{start}__isnull": False, f"{end}__gte": F(start)})
+        .annotate(minutes=ExpressionWrapper(F(end) - F(start), output_field=DurationField()))
+        .values("minutes")
+        .annotate(n=Count("pk"))
+        .order_by("minutes")
+    )
+    return [(row["minutes"].total_seconds() / 60, row["n"]) for row in rows]
 
 
 def interval_sample(
     filters: Filters, name: str, *, user: Any = None, system_reason: str = ""
-) -> list[float]:
-    """The non-negative minutes of one interval (INTERVALS) over the scope, for charts."""
+) -> list[tuple[float, int]]:
+    """:func:`interval_counts` over the filters' scope, for charts."""
     _, samples = _encounter_scope(filters, user, system_reason)
-    start, end = INTERVALS[name]
-    return [
-        minutes
-        for a, b in samples.filter(**{f"{start}__isnull": False, f"{end}__isnull": False})
-        .values_list(start, end)
-        .iterator(chunk_size=5000)
-        if (minutes := (b - a).total_seconds() / 60) >= 0
-    ]
+    return interval_counts(samples, name)
+
+
+def weighted_percentile(counts: list[tuple[float, int]], pct: int) -> float | None:
+    """:func:`percentile` of the values ``counts`` stands for (value, times seen; in order),
+    without writing them out: the same linear interpolation between the closest ranks."""
+    total = sum(n for _, n in counts)
+    if total == 0:
+        return None
+    position = (total - 1) * pct / 100
+    low = int(position)
+    fraction = position - low
+    below = 0
+    for i, (value, n) in enumerate(counts):
+        if low < below + n:
+            # The next value up is this one again, unless this one's run ends here.
+            upper = value if fraction == 0 or low + 1 < below + n else counts[i + 1][0]
+            return value + (upper - value) * fraction
+        below += n
+    return counts[-1][0]
 
 
 def _response_metrics(encounters: QuerySet[Encounter]) -> dict[str, Any]:
-    fields = sorted({f for pair in INTERVALS.values() for f in pair})
-    samples: dict[str, list[float]] = {name: [] for name in INTERVALS}
-    negative_encounters = 0
-    for row in encounters.values_list(*fields).iterator(chunk_size=5000):
-        stamps = dict(zip(fields, row, strict=True))
-        negative = False
-        for name, (start, end) in INTERVALS.items():
-            if stamps[start] is None or stamps[end] is None:
-                continue
-            minutes = (stamps[end] - stamps[start]).total_seconds() / 60
-            if minutes < 0:
-                negative = True
-                continue
-            samples[name].append(minutes)
-        negative_encounters += negative
     out: dict[str, Any] = {}
-    for name, values in samples.items():
+    for name in INTERVALS:
+        counts = interval_counts(encounters, name)
+        n = sum(c for _, c in counts)
         for pct in (50, 90):
             out[f"response.{name}_minutes.p{pct}"] = {
-                "value": percentile(values, pct),
-                "n": len(values),
+                "value": weighted_percentile(counts, pct),
+                "n": n,
             }
-    out["response.negative_intervals"] = {"value": negative_encounters}
+    negative = Q()
+    for start, end in INTERVALS.values():
+        negative |= Q(**{f"{end}__lt": F(start)})
+    out["response.negative_intervals"] = {"value": encounters.filter(negative).count()}
     return out
 
 
@@ -392,29 +427,46 @@ def _people_metrics(encounters: QuerySet[Encounter], filters: Filters) -> dict[s
     across agencies (record linkage) will merge them."""
     from corespond.care.models import FollowUp
     from corespond.field.models import EncounterPerson
+    from corespond.people.models import Person
 
     reason = "metrics: people counts"
     in_scope = system(
         EncounterPerson.objects.filter(encounter__in=encounters.values("pk")), reason=reason
     )
-    served = set(
-        in_scope.filter(encounter__contact_outcome=ContactOutcome.ENGAGED).values_list(
-            "person_id", flat=True
+    served_ids = in_scope.filter(encounter__contact_outcome=ContactOutcome.ENGAGED).values(
+        "person_id"
+    )
+    served = served_ids.distinct().count()
+    # A repeat: two consecutive crisis contacts of a served person (in or out of the period)
+    # within 90 days, at least one of them in scope; that is, a contact in scope whose
+    # previous or next contact lies within 90 days. Window functions set each contact beside
+    # its neighbours, so only the count leaves the database.
+    by_person = [F("person_id")]
+    in_order = [F("at").asc(), F("pk").asc()]
+    contacts = system(
+        EncounterPerson.objects.filter(person_id__in=served_ids), reason=reason
+    ).annotate(
+        at=F("encounter__call__received_at"),
+        anchor=Case(
+            When(encounter_id__in=encounters.values("pk"), then=Value(1)),
+            default=Value(0),
+            output_field=IntegerField(),
+        ),
+    )
+    close = (
+        contacts.annotate(
+            before=Window(Lag("at"), partition_by=by_person, order_by=in_order),
+            after=Window(Lead("at"), partition_by=by_person, order_by=in_order),
+        )
+        # One OR over both window columns: a plain ``anchor=1`` condition of its own would be
+        # applied before the window functions and hide the neighbours out of scope.
+        .filter(
+            Q(anchor=1, before__gte=F("at") - REPEAT_WINDOW)
+            | Q(anchor=1, after__lte=F("at") + REPEAT_WINDOW)
         )
     )
-    # Every crisis contact of those people (in or out of the period), to find repeats.
-    contacts: dict[int, list[datetime]] = {}
-    everything = system(EncounterPerson.objects.filter(person_id__in=served), reason=reason)
-    for person_id, at in everything.values_list("person_id", "encounter__call__received_at"):
-        contacts.setdefault(person_id, []).append(at)
-    in_period: dict[int, set[datetime]] = {}
-    for person_id, at in in_scope.values_list("person_id", "encounter__call__received_at"):
-        in_period.setdefault(person_id, set()).add(at)
-    repeat = sum(
-        1
-        for person_id, times in contacts.items()
-        if _has_close_pair(sorted(times), in_period.get(person_id, set()))
-    )
+    # Counted as people (DISTINCT over a window query would keep the window's columns).
+    repeat = system(Person.objects.filter(pk__in=close.values("person_id")), reason=reason).count()
     frequent = _frequent_utilizers(filters)
     enrolments = system(
         FollowUp.objects.filter(kind=FollowUp.Kind.OUTREACH, person__isnull=False).filter(
@@ -438,8 +490,8 @@ def _people_metrics(encounters: QuerySet[Encounter], filters: Filters) -> dict[s
         after += sum(1 for t in times if enrolled_at <= t < enrolled_at + OUTREACH_WINDOW)
     people = len(enrolled)
     return {
-        "people.served": {"value": len(served)},
-        "people.repeat_crisis_rate": rate(repeat, len(served)),
+        "people.served": {"value": served},
+        "people.repeat_crisis_rate": rate(repeat, served),
         "people.frequent_utilizers": {"value": frequent},
         "people.repeat_contacts_change": {
             "value": (after - before) if people else None,
@@ -448,14 +500,6 @@ def _people_metrics(encounters: QuerySet[Encounter], filters: Filters) -> dict[s
             "people": people,
         },
     }
-
-
-def _has_close_pair(times: list[datetime], anchors: set[datetime]) -> bool:
-    """Two contacts within 90 days of each other, at least one of them in the period."""
-    return any(
-        b - a <= REPEAT_WINDOW and (a in anchors or b in anchors)
-        for a, b in itertools.pairwise(times)
-    )
 
 
 def _frequent_utilizers(filters: Filters) -> int:
@@ -505,25 +549,39 @@ def _officers_per_team() -> dict[int, int]:
 
 def _police_metrics(encounters: QuerySet[Encounter]) -> dict[str, Any]:
     """Officer time at behavioural-health calls, and officer time returned by calls a team
-    without police answered (the program's configured police minutes per comparable call)."""
+    without police answered (the program's configured police minutes per comparable call).
+    Summed per team in the database (a handful of rows), then weighted by the team's
+    officers here."""
     officers = _officers_per_team()
+    on_scene = Q(
+        call__behavioral_health=True,
+        arrived_at__isnull=False,
+        cleared_at__gte=F("arrived_at"),
+    )
+    per_team = (
+        system(encounters, reason="metrics: police time")
+        .filter(team__isnull=False)
+        .values("team_id")
+        .annotate(
+            encounters=Count("pk"),
+            returned=Sum("call__program__police_minutes_per_call"),
+            on_scene=Sum(
+                ExpressionWrapper(F("cleared_at") - F("arrived_at"), output_field=DurationField()),
+                filter=on_scene,
+            ),
+        )
+        .order_by()
+    )
     on_scene_hours = 0.0
     returned_minutes = 0
     without_police = 0
-    rows = encounters.filter(team__isnull=False).values_list(
-        "team_id",
-        "arrived_at",
-        "cleared_at",
-        "call__behavioral_health",
-        "call__program__police_minutes_per_call",
-    )
-    for team_id, arrived, cleared, bh, police_minutes in rows.iterator(chunk_size=5000):
-        n = officers.get(team_id, 0)
+    for row in per_team:
+        n = officers.get(row["team_id"], 0)
         if n == 0:
-            without_police += 1
-            returned_minutes += police_minutes
-        elif bh and arrived is not None and cleared is not None and cleared >= arrived:
-            on_scene_hours += n * (cleared - arrived).total_seconds() / 3600
+            without_police += row["encounters"]
+            returned_minutes += row["returned"] or 0
+        elif row["on_scene"] is not None:
+            on_scene_hours += n * row["on_scene"].total_seconds() / 3600
     return {
         "police.officer_hours_bh": {"value": round(on_scene_hours, 1)},
         "police.officer_hours_returned": {
@@ -548,21 +606,34 @@ def _staff_metrics(encounters: QuerySet[Encounter]) -> dict[str, Any]:
         if reviewed is not None and ended is not None and reviewed - ended <= timedelta(hours=72):
             debriefed += 1
     per_shift: dict[int, int] = {}
-    stamps = encounters.filter(team__isnull=False, dispatched_at__isnull=False).values_list(
-        "team_id", "dispatched_at"
+    dispatched = encounters.filter(team__isnull=False, dispatched_at__isnull=False)
+    spans = dispatched.values("team_id").annotate(
+        first=Min("dispatched_at"), last=Max("dispatched_at")
     )
-    by_team: dict[int, list[datetime]] = {}
-    for team_id, at in stamps:
-        if at is not None:
-            by_team.setdefault(team_id, []).append(at)
-    if by_team:
-        first = min(min(v) for v in by_team.values())
-        last = max(max(v) for v in by_team.values())
-        shifts = Shift.objects.filter(
-            team_id__in=list(by_team), starts_at__lte=last, ends_at__gte=first
-        ).values_list("pk", "team_id", "starts_at", "ends_at")
+    shift_q = Q()
+    for span in spans.order_by():
+        shift_q |= Q(
+            team_id=span["team_id"], starts_at__lte=span["last"], ends_at__gt=span["first"]
+        )
+    shifts = list(
+        Shift.objects.filter(shift_q).values_list("pk", "team_id", "starts_at", "ends_at")
+        if shift_q
+        else []
+    )
+    if shifts:
+        # Each team's dispatch times in order, then two binary searches per shift: linear in
+        # encounters plus shifts, where testing every time against every shift was their
+        # product.
+        by_team: dict[int, list[datetime]] = {}
+        stamps = dispatched.order_by("team_id", "dispatched_at").values_list(
+            "team_id", "dispatched_at"
+        )
+        for team_id, at in stamps.iterator(chunk_size=20_000):
+            if at is not None:  # filtered out above; said again for the type checker
+                by_team.setdefault(team_id, []).append(at)
         for pk, team_id, starts, ends in shifts:
-            n = sum(1 for at in by_team[team_id] if starts <= at < ends)
+            times = by_team.get(team_id, [])
+            n = bisect.bisect_left(times, ends) - bisect.bisect_left(times, starts)
             if n:
                 per_shift[pk] = n
     counts = sorted(per_shift.values())

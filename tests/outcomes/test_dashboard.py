@@ -82,6 +82,6 @@ def test_evaluators_get_no_chart_of_small_counts(served) -> None:
 def test_the_distribution_chart_says_what_it_leaves_out() -> None:
     from corespond.outcomes import charts
 
-    minutes = [10.0] * 50 + [20.0] * 40 + [3000.0]
-    svg = charts.response_distribution(minutes, 15.0, 20.0).decode()
+    counts = [(10.0, 50), (20.0, 40), (3000.0, 1)]
+    svg = charts.response_distribution(counts, 15.0, 20.0).decode()
     assert "1 longer than 60 min not drawn" in svg

@@ -179,6 +179,23 @@ def test_percentile_matches_numpys_default(values, pct, expected) -> None:
     )
 
 
+@pytest.mark.parametrize("seed", range(20))
+def test_percentiles_from_grouped_counts_equal_those_of_the_values(seed) -> None:
+    """The catalog takes percentiles from (value, count) pairs grouped in the database; they
+    must equal the percentiles of the values written out, ties and all."""
+    import random
+    from collections import Counter
+
+    rng = random.Random(seed)
+    values = sorted(float(rng.randint(0, 30)) for _ in range(rng.randint(1, 60)))
+    counts = sorted(Counter(values).items())
+    for pct in (1, 10, 50, 90, 99, 100):
+        assert metrics.weighted_percentile(counts, pct) == pytest.approx(
+            metrics.percentile(values, pct)
+        )
+    assert metrics.weighted_percentile([], 50) is None
+
+
 def test_metrics_command_prints_json_keyed_by_metric_id(records) -> None:
     out = StringIO()
     call_command(
