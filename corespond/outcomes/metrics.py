@@ -175,6 +175,117 @@ def percentile(values: list[float], pct: int) -> float | None:
     return cuts[pct - 1]
 
 
+@dataclass(frozen=True)
+class RecordSet:
+    """The records behind a metric: the calls or encounters in scope that its numerator (or
+    its count) and its denominator take. The catalog counts with these conditions and the
+    dashboard lists with them, so a number and the rows behind it cannot drift apart."""
+
+    model: type[Call] | type[Encounter]
+    numerator: Q
+    denominator: Q | None = None
+
+
+def _has_team() -> Q:
+    return Q(Exists(Assignment.objects.filter(call=OuterRef("pk"))))
+
+
+def _service() -> Q:
+    # "At least one intervention or referral": the tapped interventions, a referral made from
+    # the encounter, or the service flag (imports that carry only a yes/no).
+    return Q(contact_outcome=ContactOutcome.ENGAGED) & (
+        Q(service_provided=True)
+        | Q(Exists(Referral.objects.filter(encounter=OuterRef("pk"))))
+        | Q(Exists(Intervention.objects.filter(encounter=OuterRef("pk"))))
+    )
+
+
+def _duration(start: str, end: str) -> ExpressionWrapper:
+    return ExpressionWrapper(F(end) - F(start), output_field=DurationField())
+
+
+def _measured(name: str) -> Q:
+    """Encounters with both stamps of interval ``name``, the second not before the first:
+    the ones its percentiles are taken over."""
+    start, end = INTERVALS[name]
+    return Q(**{f"{start}__isnull": False, f"{end}__gte": F(start)})
+
+
+def _negative_interval() -> Q:
+    negative = Q()
+    for start, end in INTERVALS.values():
+        negative |= Q(**{f"{end}__lt": F(start)})
+    return negative
+
+
+def record_sets() -> dict[str, RecordSet]:
+    """Every metric whose records can be listed, by metric id, in the catalog's order."""
+    eligible = Q(triage__eligible=True)
+    known = ~Q(contact_outcome=ContactOutcome.UNKNOWN)
+    engaged = Q(contact_outcome=ContactOutcome.ENGAGED)
+    disposed = ~Q(disposition=Disposition.UNKNOWN)
+    sets = {
+        "calls.total": RecordSet(Call, Q()),
+        "calls.behavioral_health": RecordSet(Call, Q(behavioral_health=True)),
+        "calls.eligible": RecordSet(Call, eligible),
+        "calls.eligible_served_rate": RecordSet(Call, eligible & _has_team(), eligible),
+        "calls.eligible_outside_hours_share": RecordSet(
+            Call, eligible & Q(triage__outside_service_hours=True), eligible
+        ),
+        "response.negative_intervals": RecordSet(Encounter, _negative_interval()),
+        "contact.engaged_rate": RecordSet(Encounter, engaged, known),
+        "contact.unable_to_locate_rate": RecordSet(
+            Encounter, Q(contact_outcome=ContactOutcome.UNABLE_TO_LOCATE), known
+        ),
+        **{
+            f"disposition.share.{code}": RecordSet(Encounter, Q(disposition=code), disposed)
+            for code in Disposition.values
+            if code != Disposition.UNKNOWN
+        },
+        "outcome.no_arrest_rate": RecordSet(
+            Encounter, disposed & ~Q(disposition=Disposition.ARREST), disposed
+        ),
+        "outcome.diversion_rate": RecordSet(
+            Encounter, Q(disposition__in=DIVERSION_DISPOSITIONS), disposed
+        ),
+        "outcome.ed_rate": RecordSet(
+            Encounter, Q(disposition=Disposition.EMERGENCY_DEPARTMENT), disposed
+        ),
+        "outcome.involuntary_hold_rate": RecordSet(
+            Encounter, disposed & Q(involuntary_hold=True), disposed
+        ),
+        "outcome.use_of_force_rate": RecordSet(
+            Encounter, disposed & Q(use_of_force=True), disposed
+        ),
+        "outcome.injury_rate": RecordSet(
+            Encounter, disposed & (Q(injury_person=True) | Q(injury_staff=True)), disposed
+        ),
+        "care.service_provided_rate": RecordSet(Encounter, _service(), engaged),
+    }
+    for name in INTERVALS:
+        for pct in ("p50", "p90"):
+            sets[f"response.{name}_minutes.{pct}"] = RecordSet(Encounter, _measured(name))
+    return sets
+
+
+def _counts(qs: QuerySet[Any], sets: dict[str, RecordSet]) -> dict[str, Any]:
+    """One aggregate over ``qs``: each set's rate (or count), keyed by metric id."""
+    agg: dict[str, Any] = {}
+    for metric_id, found in sets.items():
+        agg[metric_id] = Count("pk", filter=found.numerator)
+        if found.denominator is not None:
+            agg[f"{metric_id}/denominator"] = Count("pk", filter=found.denominator)
+    counted = qs.aggregate(**agg)
+    return {
+        metric_id: (
+            rate(counted[metric_id], counted[f"{metric_id}/denominator"])
+            if found.denominator is not None
+            else {"value": counted[metric_id]}
+        )
+        for metric_id, found in sets.items()
+    }
+
+
 def _gated(qs: QuerySet[Any], user: Any, system_reason: str) -> QuerySet[Any]:
     if user is None:
         return system(qs, reason=system_reason or "metrics", action=Action.AGGREGATE)
@@ -185,22 +296,10 @@ def compute(filters: Filters, *, user: Any = None, system_reason: str = "") -> d
     """Every metric for ``filters``, as seen by ``user`` (or a named system job)."""
     out: dict[str, Any] = {}
     calls = _gated(Call.objects.filter(filters.call_q()), user, system_reason)
-    has_team = Exists(Assignment.objects.filter(call=OuterRef("pk")))
-    eligible = Q(triage__eligible=True)
-    c = calls.annotate(has_team=has_team).aggregate(
-        total=Count("id"),
-        bh=Count("id", filter=Q(behavioral_health=True)),
-        eligible=Count("id", filter=eligible),
-        served=Count("id", filter=eligible & Q(has_team=True)),
-        outside=Count("id", filter=eligible & Q(triage__outside_service_hours=True)),
-    )
-    out["calls.total"] = {"value": c["total"]}
-    out["calls.behavioral_health"] = {"value": c["bh"]}
-    out["calls.eligible"] = {"value": c["eligible"]}
-    out["calls.eligible_served_rate"] = rate(c["served"], c["eligible"])
+    sets = record_sets()
+    out.update(_counts(calls, {k: v for k, v in sets.items() if v.model is Call}))
     unserved = (
-        calls.annotate(has_team=has_team)
-        .filter(eligible, has_team=False)
+        calls.filter(Q(triage__eligible=True) & ~_has_team())
         .values("status", "unserved_reason")
         .annotate(n=Count("id"))
         .order_by()
@@ -213,11 +312,10 @@ def compute(filters: Filters, *, user: Any = None, system_reason: str = "") -> d
         else:
             by_reason[row["unserved_reason"] or "not_recorded"] += row["n"]
     out["calls.eligible_unserved_by_reason"] = {"value": by_reason}
-    out["calls.eligible_outside_hours_share"] = rate(c["outside"], c["eligible"])
 
     encounters, samples = _encounter_scope(filters, user, system_reason)
     out.update(_response_metrics(samples))
-    out.update(_encounter_metrics(encounters))
+    out.update(_encounter_metrics(encounters, sets))
     out.update(_care_metrics(encounters, user, system_reason))
     out.update(_people_metrics(samples, filters))
     out.update(_police_metrics(samples))
@@ -260,10 +358,9 @@ def interval_counts(samples: QuerySet[Encounter], name: str) -> list[tuple[float
     many encounters had each, in order. Time stamps are kept to the second or the minute, so a
     year of encounters has a few thousand distinct intervals: grouping them in the database
     reads kilobytes where the rows would be tens of megabytes, and percentiles stay exact."""
-    start, end = INTERVALS[name]
     rows = (
-        samples.filter(**{f"{start}__isnull": False, f"{end}__gte": F(start)})
-        .annotate(minutes=ExpressionWrapper(F(end) - F(start), output_field=DurationField()))
+        samples.filter(_measured(name))
+        .annotate(minutes=_duration(*INTERVALS[name]))
         .values("minutes")
         .annotate(n=Count("pk"))
         .order_by("minutes")
@@ -308,59 +405,18 @@ def _response_metrics(encounters: QuerySet[Encounter]) -> dict[str, Any]:
                 "value": weighted_percentile(counts, pct),
                 "n": n,
             }
-    negative = Q()
-    for start, end in INTERVALS.values():
-        negative |= Q(**{f"{end}__lt": F(start)})
-    out["response.negative_intervals"] = {"value": encounters.filter(negative).count()}
+    out["response.negative_intervals"] = {"value": encounters.filter(_negative_interval()).count()}
     return out
 
 
-def _encounter_metrics(encounters: QuerySet[Encounter]) -> dict[str, Any]:
-    known_outcome = ~Q(contact_outcome=ContactOutcome.UNKNOWN)
-    with_disposition = ~Q(disposition=Disposition.UNKNOWN)
-    agg: dict[str, Any] = {
-        "known_outcome": Count("id", filter=known_outcome),
-        "engaged": Count("id", filter=Q(contact_outcome=ContactOutcome.ENGAGED)),
-        "utl": Count("id", filter=Q(contact_outcome=ContactOutcome.UNABLE_TO_LOCATE)),
-        "disposed": Count("id", filter=with_disposition),
-        "diverted": Count("id", filter=Q(disposition__in=DIVERSION_DISPOSITIONS)),
-        "hold": Count("id", filter=with_disposition & Q(involuntary_hold=True)),
-        "force": Count("id", filter=with_disposition & Q(use_of_force=True)),
-        "injury": Count(
-            "id", filter=with_disposition & (Q(injury_person=True) | Q(injury_staff=True))
-        ),
-        "service": Count(
-            "id",
-            filter=Q(contact_outcome=ContactOutcome.ENGAGED)
-            & (Q(service_provided=True) | Q(has_referral=True) | Q(has_intervention=True)),
-        ),
-    }
-    for code in Disposition.values:
-        agg[f"d_{code}"] = Count("id", filter=Q(disposition=code))
-    # "At least one intervention or referral": the tapped interventions, a referral made
-    # from the encounter, or the service flag (imports that carry only a yes/no).
-    has_referral = Exists(Referral.objects.filter(encounter=OuterRef("pk")))
-    has_intervention = Exists(Intervention.objects.filter(encounter=OuterRef("pk")))
-    e = encounters.annotate(has_referral=has_referral, has_intervention=has_intervention).aggregate(
-        **agg
+def _encounter_metrics(
+    encounters: QuerySet[Encounter], sets: dict[str, RecordSet]
+) -> dict[str, Any]:
+    """Contact, disposition, outcome and service rates: one aggregate over the encounters."""
+    return _counts(
+        encounters,
+        {k: v for k, v in sets.items() if v.model is Encounter and not k.startswith("response.")},
     )
-    out: dict[str, Any] = {
-        "contact.engaged_rate": rate(e["engaged"], e["known_outcome"]),
-        "contact.unable_to_locate_rate": rate(e["utl"], e["known_outcome"]),
-    }
-    for code in Disposition.values:
-        if code != Disposition.UNKNOWN:
-            out[f"disposition.share.{code}"] = rate(e[f"d_{code}"], e["disposed"])
-    out["outcome.no_arrest_rate"] = rate(
-        e["disposed"] - e[f"d_{Disposition.ARREST}"], e["disposed"]
-    )
-    out["outcome.diversion_rate"] = rate(e["diverted"], e["disposed"])
-    out["outcome.ed_rate"] = rate(e[f"d_{Disposition.EMERGENCY_DEPARTMENT}"], e["disposed"])
-    out["outcome.involuntary_hold_rate"] = rate(e["hold"], e["disposed"])
-    out["outcome.use_of_force_rate"] = rate(e["force"], e["disposed"])
-    out["outcome.injury_rate"] = rate(e["injury"], e["disposed"])
-    out["care.service_provided_rate"] = rate(e["service"], e["engaged"])
-    return out
 
 
 def _care_metrics(encounters: QuerySet[Encounter], user: Any, system_reason: str) -> dict[str, Any]:
