@@ -169,3 +169,43 @@ def offsets(
         "cost.offsets_total": total,
         "cost.offsets_per_team_member_year": per_fte,
     }
+
+
+RATE_KEYS = frozenset({K.BASELINE_ARREST_RATE, K.BASELINE_ED_RATE, K.BASELINE_AMBULANCE_RATE})
+
+
+def assumption_problems(key: str, value: Any, low: Any, high: Any) -> dict[str, str]:
+    """What is wrong with one assumption's figures, by field (empty: nothing)."""
+    problems: dict[str, str] = {}
+    for name, figure in (("value", value), ("low", low), ("high", high)):
+        if figure is None:
+            continue
+        if figure < 0:
+            problems[name] = "Must not be negative."
+        elif key in RATE_KEYS and figure > 1:
+            problems[name] = "A rate is a share between 0 and 1 (0.25 for 25%)."
+    if "low" not in problems and low is not None and value is not None and low > value:
+        problems["low"] = "The low end must not be above the value."
+    if "high" not in problems and high is not None and value is not None and high < value:
+        problems["high"] = "The high end must not be below the value."
+    return problems
+
+
+@transaction.atomic
+def assumptions_update(
+    *, program: Program, user: Any, figures: dict[str, dict[str, Any]]
+) -> list[str]:
+    """Set the program's assumptions from ``figures`` (key -> value, low, high, source) and
+    return the keys that changed. All or nothing: the caller has validated every row with
+    :func:`assumption_problems`."""
+    assumptions_install_defaults(program=program)
+    changed = []
+    for row in CostAssumption.objects.select_for_update().filter(program=program, key__in=figures):
+        new = figures[row.key]
+        if any(getattr(row, f) != new[f] for f in ("value", "low", "high", "source")):
+            for f in ("value", "low", "high", "source"):
+                setattr(row, f, new[f])
+            row.updated_by = user
+            row.save()
+            changed.append(row.key)
+    return changed

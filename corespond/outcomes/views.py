@@ -7,9 +7,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
 from corespond.core.access import Action, audit_event, programs_for, roles_of
@@ -17,7 +20,9 @@ from corespond.core.models import Program
 from corespond.core.roles import OUTCOME_ROLES, require_role
 from corespond.core.vocab import Disposition, Role
 from corespond.intake.models import Call
-from corespond.outcomes import charts, dashboard, equity, its, metrics, report
+from corespond.outcomes import charts, costs, dashboard, equity, its, metrics, records, report
+from corespond.outcomes.forms import AssumptionFormSet
+from corespond.outcomes.models import CostAssumption
 
 
 class MetricsFilterForm(forms.Form):
@@ -48,7 +53,7 @@ SECTIONS = [
     ("Who do we serve, and how often do they come back?", ("people.",)),
     ("Police time", ("police.",)),
     ("Staff", ("staff.",)),
-    ("Cost offsets (assumptions in the admin: Outcomes > Cost assumptions)", ("cost.",)),
+    ("Cost offsets", ("cost.",)),
 ]
 
 
@@ -64,38 +69,100 @@ def _filter_form(request: HttpRequest) -> tuple[MetricsFilterForm, Any]:
     return form, programs
 
 
+def _suppressed_for(user: Any) -> bool:
+    """Evaluators (and the public) see small counts suppressed and no identified rows
+    (spec/metrics.md)."""
+    return Role.EVALUATOR in roles_of(user) and not user.is_superuser
+
+
+def _catalog_scope(request: HttpRequest) -> tuple[MetricsFilterForm, metrics.Filters | None]:
+    """The metrics page's filters: the chosen program, and the dates as given (none: all
+    time)."""
+    form, programs = _filter_form(request)
+    if form.is_bound and not form.is_valid():
+        return form, None
+    data = form.cleaned_data if form.is_bound else {}
+    program = data.get("program") or programs.first()
+    return form, metrics.Filters(
+        date_from=data.get("date_from"),
+        date_to=data.get("date_to"),
+        program_id=program.pk if program else None,
+        tz=program.timezone if program else "",
+    )
+
+
+def _query(filters: metrics.Filters) -> str:
+    """The filters as a query string, for links that must show the same scope."""
+    return urlencode(
+        {
+            "program": filters.program_id or "",
+            "date_from": filters.date_from or "",
+            "date_to": filters.date_to or "",
+        }
+    )
+
+
 @login_required
 def metrics_page(request: HttpRequest) -> HttpResponse:
     require_role(request.user, OUTCOME_ROLES)
-    form, programs = _filter_form(request)
-    sections: list[tuple[str, list[tuple[str, str, str]]]] = []
-    if form.is_bound and not form.is_valid():
-        status = 400
-    else:
-        status = 200
-        data = form.cleaned_data if form.is_bound else {}
-        program = data.get("program") or programs.first()
-        filters = metrics.Filters(
-            date_from=data.get("date_from"),
-            date_to=data.get("date_to"),
-            program_id=program.pk if program else None,
-            tz=program.timezone if program else "",
-        )
-        values = metrics.compute(filters, user=request.user)
-        audit_event(
-            user=request.user, action=Action.AGGREGATE, model=Call, ids=[], purpose="metrics"
-        )
-        # Evaluators and the public see small counts suppressed (spec/metrics.md).
-        suppress = Role.EVALUATOR in roles_of(request.user) and not request.user.is_superuser
-        for title, prefix in SECTIONS:
-            rows = [
-                (mid, metrics.LABELS.get(mid, mid), metrics.display(mid, m, suppress=suppress))
-                for mid, m in values.items()
-                if mid.startswith(prefix)
-            ]
-            sections.append((title, rows))
+    form, filters = _catalog_scope(request)
+    sections: list[tuple[str, list[tuple[str, str, str, bool]]]] = []
+    if filters is None:
+        return render(request, "outcomes/metrics.html", {"form": form}, status=400)
+    values = metrics.compute(filters, user=request.user)
+    audit_event(user=request.user, action=Action.AGGREGATE, model=Call, ids=[], purpose="metrics")
+    suppress = _suppressed_for(request.user)
+    drillable = records.drillable()
+    for title, prefix in SECTIONS:
+        rows = [
+            (
+                mid,
+                metrics.LABELS.get(mid, mid),
+                metrics.display(mid, m, suppress=suppress),
+                mid in drillable,
+            )
+            for mid, m in values.items()
+            if mid.startswith(prefix)
+        ]
+        sections.append((title, rows))
     return render(
-        request, "outcomes/metrics.html", {"form": form, "sections": sections}, status=status
+        request,
+        "outcomes/metrics.html",
+        {"form": form, "sections": sections, "query": _query(filters)},
+    )
+
+
+@login_required
+def records_page(request: HttpRequest) -> HttpResponse:
+    """The records behind one number of the catalog or the dashboard (its numerator, or with
+    ?part=denominator its denominator), for the same program and period."""
+    require_role(request.user, OUTCOME_ROLES)
+    form, filters = _catalog_scope(request)
+    if filters is None:
+        return render(request, "outcomes/records.html", {"form": form}, status=400)
+    try:
+        found = records.records(
+            filters,
+            request.GET.get("metric", ""),
+            part=request.GET.get("part", "numerator"),
+            user=request.user,
+            deidentified=_suppressed_for(request.user),
+            page=request.GET.get("page"),
+        )
+    except records.UnknownMetric as exc:
+        raise Http404("This number has no records to list.") from exc
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "outcomes/records.html",
+        {
+            "form": form,
+            "filters": filters,
+            "found": found,
+            "query": _query(filters),
+            "page_query": params.urlencode(),
+        },
     )
 
 
@@ -136,17 +203,12 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
     form, filters = _scope(request)
     if filters is None:
         return render(request, "outcomes/dashboard.html", {"form": form}, status=400)
-    suppress = Role.EVALUATOR in roles_of(request.user) and not request.user.is_superuser
+    suppress = _suppressed_for(request.user)
     values = dashboard.catalog(filters, user=request.user)
     months = dashboard.monthly(filters, user=request.user)
     audit_event(user=request.user, action=Action.AGGREGATE, model=Call, ids=[], purpose="dashboard")
-    query = urlencode(
-        {
-            "program": filters.program_id or "",
-            "date_from": filters.date_from,
-            "date_to": filters.date_to,
-        }
-    )
+    query = _query(filters)
+    drillable = records.drillable()
     return render(
         request,
         "outcomes/dashboard.html",
@@ -155,7 +217,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "query": query,
             "headlines": [
-                (mid, label, metrics.display(mid, values[mid], suppress=suppress))
+                (mid, label, metrics.display(mid, values[mid], suppress=suppress), mid in drillable)
                 for mid, label in HEADLINES
             ],
             "months": [
@@ -175,6 +237,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
                         values[f"disposition.share.{code}"],
                         suppress=suppress,
                     ),
+                    f"disposition.share.{code}",
                 )
                 for code, label in DISPOSITION_LABELS
             ],
@@ -237,7 +300,7 @@ def chart(request: HttpRequest, kind: str) -> HttpResponse:
     _, filters = _scope(request)
     if filters is None:
         return HttpResponse("Bad filters.", status=400, content_type="text/plain")
-    suppress = Role.EVALUATOR in roles_of(request.user) and not request.user.is_superuser
+    suppress = _suppressed_for(request.user)
     months = dashboard.monthly(filters, user=request.user)
     values = dashboard.catalog(filters, user=request.user)
     if suppress and dashboard.has_small_counts(months):
@@ -291,3 +354,52 @@ def report_page(request: HttpRequest) -> HttpResponse:
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
     return HttpResponse(report.html({**ctx, "pdf_query": params.urlencode()}))
+
+
+@login_required
+def costs_page(request: HttpRequest) -> HttpResponse:
+    """The cost model's assumptions for a program: program managers edit them (every figure
+    with its low, its high and its source); supervisors and evaluators read them."""
+    require_role(request.user, OUTCOME_ROLES)
+    form, programs = _filter_form(request)
+    chosen = request.POST.get("program") or request.GET.get("program")
+    program = programs.filter(pk=chosen).first() if chosen else programs.first()
+    if program is None:
+        raise Http404("No program to show.")
+    editable = request.user.is_superuser or (
+        programs_for(request.user, {Role.PROGRAM_MANAGER}).filter(pk=program.pk).exists()
+    )
+    if editable:
+        costs.assumptions_install_defaults(program=program)
+    rows = CostAssumption.objects.filter(program=program).select_related("updated_by")
+    status = 200
+    if request.method == "POST":
+        if not editable:
+            raise PermissionDenied("Only the program's managers change its cost assumptions.")
+        formset = AssumptionFormSet(request.POST, queryset=rows)
+        if formset.is_valid():
+            changed = costs.assumptions_update(
+                program=program,
+                user=request.user,
+                figures={f.instance.key: f.cleaned_data for f in formset.forms},
+            )
+            messages.success(
+                request,
+                f"{len(changed)} assumption{'s' if len(changed) != 1 else ''} changed."
+                if changed
+                else "Nothing changed.",
+            )
+            return redirect(f"{reverse('outcomes:costs')}?program={program.pk}")
+        status = 400
+    else:
+        formset = AssumptionFormSet(queryset=rows)
+    if not editable:
+        for f in formset.forms:
+            for field in f.fields.values():
+                field.disabled = True
+    return render(
+        request,
+        "outcomes/costs.html",
+        {"form": form, "program": program, "formset": formset, "editable": editable},
+        status=status,
+    )

@@ -31,6 +31,8 @@ PERSON_LEVEL: dict[str, str] = {
     "field:note": C.CLINICAL_NOTE,
     "field:referral": C.REFERRAL,
     "care:followups": C.ENCOUNTER,
+    # calls or encounters, by metric; each read through the gate with its own model's policy
+    "outcomes:records": C.ENCOUNTER,
     "care:followup": C.ENCOUNTER,
     "care:referrals": C.REFERRAL,
     "care:outreach": C.IDENTITY,
@@ -65,6 +67,7 @@ NO_PERSON_DATA: dict[str, str] = {
     "outcomes:dashboard": "the same aggregates by month, small cells hidden for evaluators",
     "outcomes:chart": "charts of those aggregates (images)",
     "outcomes:report": "the funder report: aggregates with small counts suppressed",
+    "outcomes:costs": "the program's cost-model assumptions",
     "sharing:review_queue": "who used emergency access and why; person ids only",
     "sharing:review": "marks a use of emergency access as reviewed",
 }

@@ -502,3 +502,12 @@ def test_the_program_manager_reads_the_dashboard_and_prints_it(world, page_facto
     href = manny.get_by_role("link", name="Download as PDF").get_attribute("href")
     pdf = manny.request.get(manny.url.split("?")[0] + href)
     assert pdf.headers["content-type"] == "application/pdf" and pdf.body().startswith(b"%PDF")
+    # A number opens the records behind it (through the gate), and a record opens from there.
+    manny.goto(f"{live_server.url}/outcomes/dashboard/")
+    manny.locator('[data-metric="calls.eligible_served_rate"] a').click()
+    assert "Eligible calls served by a team" in manny.inner_text("h1")
+    listed = manny.get_by_test_id("records").locator("tbody tr")
+    assert listed.count() == 3
+    manny.screenshot(path=str(folder / "records-behind-a-number.png"), full_page=True)
+    listed.first.get_by_role("link").click()
+    assert re.search(r"/calls/\d+/$", manny.url)
