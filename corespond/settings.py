@@ -95,6 +95,9 @@ INSTALLED_APPS = [
     "corespond.sharing",
     "corespond.demo",
     "corespond.imports",
+    "corespond.interop",
+    "corespond.api",
+    "ninja",
 ]
 
 MIDDLEWARE = [
@@ -223,6 +226,11 @@ DEFAULT_PROGRAM_TIMEZONE = env("CORESPOND_DEFAULT_TIMEZONE", "America/Los_Angele
 # How often `corespond serve` brings teams on and off shift by their roster (0: never; then
 # run `corespond shifts --watch` or a timer yourself).
 SHIFT_TICK_SECONDS = envint("CORESPOND_SHIFT_TICK_SECONDS", 30)
+
+# The REST API's rate limits ("<n>/<s|min|h|d>"): per token, and per address for requests
+# without a valid token. Counted in the cache: per process unless the cache is shared.
+API_RATE_LIMIT = env("CORESPOND_API_RATE_LIMIT", "600/min")
+API_ANON_RATE_LIMIT = env("CORESPOND_API_ANON_RATE_LIMIT", "60/min")
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from corespond.api.api import api
 from corespond.core import views as core_views
 
 urlpatterns = [
@@ -19,5 +20,6 @@ urlpatterns = [
     path("sharing/", include("corespond.sharing.urls")),
     path("care/", include("corespond.care.urls")),
     path("outcomes/", include("corespond.outcomes.urls")),
+    path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

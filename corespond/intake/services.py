@@ -121,6 +121,47 @@ def call_create(
     return call
 
 
+CAD_FIELDS = (
+    "call_type",
+    "source_call_type",
+    "behavioral_health",
+    "weapons",
+    "address",
+    "description",
+    "latitude",
+    "longitude",
+)
+
+
+@transaction.atomic
+def call_update_from_cad(*, actor: Any, call_id: int, **facts: Any) -> Call:
+    """A CAD's later version of a call's facts (``CAD_FIELDS``). While the call waits for a
+    team it is triaged again (the CAD may have learnt of a weapon); once a team has it, the
+    decision stands and the dispatcher sees the new facts on the call."""
+    unknown = set(facts) - set(CAD_FIELDS)
+    if unknown:
+        raise ValueError(f"not CAD fields: {sorted(unknown)}")
+    call = restrict(Call.objects.select_for_update(), actor, action=Action.CHANGE).get(pk=call_id)
+    require_role(actor, DISPATCH_ROLES, program_id=call.program_id)
+    changed = [name for name, value in facts.items() if getattr(call, name) != value]
+    if not changed:
+        return call
+    for name in changed:
+        setattr(call, name, facts[name])
+    if call.call_type in BEHAVIORAL_HEALTH_CALL_TYPES:
+        call.behavioral_health = True
+    call.full_clean()
+    call.save()
+    if call.status == Call.Status.WAITING:
+        triage = call_triage(call=call)
+        if not triage.eligible:
+            call.status = Call.Status.CLOSED
+            call.closed_at = timezone.now()
+            call.save(update_fields=["status", "closed_at"])
+    audit_event(user=actor, action=Action.CHANGE, model=Call, ids=[call.pk], purpose="CAD update")
+    return call
+
+
 @transaction.atomic
 def call_close_unserved(*, actor: Any, call_id: int, reason: str) -> Call:
     """Close a waiting call that got no team. Eligible calls must say why."""

@@ -33,6 +33,19 @@ PERSON_LEVEL: dict[str, str] = {
     "care:followups": C.ENCOUNTER,
     # calls or encounters, by metric; each read through the gate with its own model's policy
     "outcomes:records": C.ENCOUNTER,
+    # The REST API (api/api.py): each operation reads through the same selectors as the
+    # pages, as the token's integration account.
+    "api:calls_list": C.INCIDENT,
+    "api:call_get": C.INCIDENT,
+    "api:call_new": C.INCIDENT,
+    "api:encounters_list": C.ENCOUNTER,
+    "api:encounter_get": C.ENCOUNTER,
+    "api:people_search": C.IDENTITY,
+    "api:followups_list": C.ENCOUNTER,
+    "api:referrals_list": C.REFERRAL,
+    "api:referral_status": C.REFERRAL,
+    "api:eido_receive": C.INCIDENT,
+    "api:eido_get": C.INCIDENT,
     "care:followup": C.ENCOUNTER,
     "care:referrals": C.REFERRAL,
     "care:outreach": C.IDENTITY,
@@ -68,6 +81,13 @@ NO_PERSON_DATA: dict[str, str] = {
     "outcomes:chart": "charts of those aggregates (images)",
     "outcomes:report": "the funder report: aggregates with small counts suppressed",
     "outcomes:costs": "the program's cost-model assumptions",
+    "api:api-root": "the API's index",
+    "api:openapi-json": "the OpenAPI document",
+    "api:openapi-view": "the browsable API documentation",
+    "api:triage_dry_run": "triage of facts sent in the request; teams are not person-level",
+    "api:teams_list": "teams and their status",
+    "api:resources_search": "the resource directory",
+    "api:metrics_catalog": "aggregates through the gate's count-only access",
     "sharing:review_queue": "who used emergency access and why; person ids only",
     "sharing:review": "marks a use of emergency access as reviewed",
 }

@@ -36,6 +36,7 @@ EXPECTED_PROTECTED = {
     "field.Screening",
     "intake.Call",
     "intake.TriageDecision",
+    "interop.EidoIncident",
     "people.Person",
     "people.SafetyFlag",
     "people.SafetyPlan",
