@@ -22,21 +22,17 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import (
-    Case,
     Count,
     DurationField,
     Exists,
     ExpressionWrapper,
     F,
-    IntegerField,
     Max,
     Min,
     OuterRef,
     Q,
     QuerySet,
     Sum,
-    Value,
-    When,
     Window,
 )
 from django.db.models.functions import Lag, Lead
@@ -483,7 +479,6 @@ def _people_metrics(encounters: QuerySet[Encounter], filters: Filters) -> dict[s
     across agencies (record linkage) will merge them."""
     from corespond.care.models import FollowUp
     from corespond.field.models import EncounterPerson
-    from corespond.people.models import Person
 
     reason = "metrics: people counts"
     in_scope = system(
@@ -496,33 +491,22 @@ def _people_metrics(encounters: QuerySet[Encounter], filters: Filters) -> dict[s
     # A repeat: two consecutive crisis contacts of a served person (in or out of the period)
     # within 90 days, at least one of them in scope; that is, a contact in scope whose
     # previous or next contact lies within 90 days. Window functions set each contact beside
-    # its neighbours, so only the count leaves the database.
+    # its neighbours; the scope is applied afterwards, as a join (a scope test inside the
+    # window query would run once per row when the scope is too big to hash).
     by_person = [F("person_id")]
     in_order = [F("at").asc(), F("pk").asc()]
-    contacts = system(
-        EncounterPerson.objects.filter(person_id__in=served_ids), reason=reason
-    ).annotate(
-        at=F("encounter__call__received_at"),
-        anchor=Case(
-            When(encounter_id__in=encounters.values("pk"), then=Value(1)),
-            default=Value(0),
-            output_field=IntegerField(),
-        ),
-    )
-    close = (
-        contacts.annotate(
+    near_another = (
+        system(EncounterPerson.objects.filter(person_id__in=served_ids), reason=reason)
+        .annotate(at=F("encounter__call__received_at"))
+        .annotate(
             before=Window(Lag("at"), partition_by=by_person, order_by=in_order),
             after=Window(Lead("at"), partition_by=by_person, order_by=in_order),
         )
-        # One OR over both window columns: a plain ``anchor=1`` condition of its own would be
-        # applied before the window functions and hide the neighbours out of scope.
-        .filter(
-            Q(anchor=1, before__gte=F("at") - REPEAT_WINDOW)
-            | Q(anchor=1, after__lte=F("at") + REPEAT_WINDOW)
-        )
+        .filter(Q(before__gte=F("at") - REPEAT_WINDOW) | Q(after__lte=F("at") + REPEAT_WINDOW))
     )
-    # Counted as people (DISTINCT over a window query would keep the window's columns).
-    repeat = system(Person.objects.filter(pk__in=close.values("person_id")), reason=reason).count()
+    repeat = (
+        in_scope.filter(pk__in=near_another.values("pk")).values("person_id").distinct().count()
+    )
     frequent = _frequent_utilizers(filters)
     enrolments = system(
         FollowUp.objects.filter(kind=FollowUp.Kind.OUTREACH, person__isnull=False).filter(
