@@ -14,10 +14,12 @@ clears, training currency).
 from __future__ import annotations
 
 import bisect
+import functools
+import operator
 import statistics
 import zoneinfo
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -35,7 +37,7 @@ from django.db.models import (
     Sum,
     Window,
 )
-from django.db.models.functions import Lag, Lead
+from django.db.models.functions import Lag, Lead, TruncHour
 from django.utils import timezone
 
 from corespond.care.models import FollowUp, Referral
@@ -661,21 +663,7 @@ def _staff_metrics(encounters: QuerySet[Encounter]) -> dict[str, Any]:
         else []
     )
     if shifts:
-        # Each team's dispatch times in order, then two binary searches per shift: linear in
-        # encounters plus shifts, where testing every time against every shift was their
-        # product.
-        by_team: dict[int, list[datetime]] = {}
-        stamps = dispatched.order_by("team_id", "dispatched_at").values_list(
-            "team_id", "dispatched_at"
-        )
-        for team_id, at in stamps.iterator(chunk_size=20_000):
-            if at is not None:  # filtered out above; said again for the type checker
-                by_team.setdefault(team_id, []).append(at)
-        for pk, team_id, starts, ends in shifts:
-            times = by_team.get(team_id, [])
-            n = bisect.bisect_left(times, ends) - bisect.bisect_left(times, starts)
-            if n:
-                per_shift[pk] = n
+        per_shift = _per_shift(dispatched, shifts)
     counts = sorted(per_shift.values())
     return {
         "staff.critical_incidents_debriefed_rate": rate(debriefed, total),
@@ -684,6 +672,88 @@ def _staff_metrics(encounters: QuerySet[Encounter]) -> dict[str, Any]:
             "n": len(counts),
         },
     }
+
+
+HOUR = timedelta(hours=1)
+# Beyond this many shift edges off the hour, reading every dispatch time is simpler.
+MAX_PARTIAL_HOURS = 500
+
+
+def _per_shift(
+    dispatched: QuerySet[Encounter], shifts: list[tuple[int, int, datetime, datetime]]
+) -> dict[int, int]:
+    """Encounters dispatched in each shift, exactly, without reading every dispatch time:
+    the database counts them per team and hour; a shift adds up its whole hours (prefix sums
+    and two binary searches), and only the hours a shift starts or ends inside are read in
+    full."""
+    hourly: dict[int, tuple[list[datetime], list[int]]] = {}
+    rows = (
+        dispatched.annotate(hour=TruncHour("dispatched_at", tzinfo=UTC))
+        .values("team_id", "hour")
+        .annotate(n=Count("pk"))
+        .order_by("team_id", "hour")
+    )
+    for row in rows:
+        hours, sums = hourly.setdefault(row["team_id"], ([], [0]))
+        hours.append(row["hour"])
+        sums.append(sums[-1] + row["n"])
+
+    def whole(team_id: int, start: datetime, end: datetime) -> int:
+        hours, sums = hourly.get(team_id, ([], [0]))
+        return sums[bisect.bisect_left(hours, end)] - sums[bisect.bisect_left(hours, start)]
+
+    def floor(t: datetime) -> datetime:
+        return t.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+    partial: list[tuple[int, datetime, datetime]] = []
+    spans = []
+    for pk, team_id, starts, ends in shifts:
+        first_whole = floor(starts) if floor(starts) == starts else floor(starts) + HOUR
+        last_whole = floor(ends)
+        if first_whole < last_whole:
+            spans.append((pk, team_id, first_whole, last_whole))
+            partial += [(team_id, starts, first_whole), (team_id, last_whole, ends)]
+        else:
+            spans.append((pk, team_id, starts, starts))
+            partial.append((team_id, starts, ends))
+    partial = [(t, a, b) for t, a, b in partial if a < b]
+    exact: dict[int, list[datetime]] = {}
+    if partial:
+        edges = (
+            dispatched
+            if len(partial) > MAX_PARTIAL_HOURS
+            else dispatched.filter(
+                functools.reduce(
+                    operator.or_,
+                    (
+                        Q(team_id=t, dispatched_at__gte=a, dispatched_at__lt=b)
+                        for t, a, b in partial
+                    ),
+                )
+            )
+        )
+        for team_id, at in edges.order_by("dispatched_at").values_list("team_id", "dispatched_at"):
+            exact.setdefault(team_id, []).append(at)
+
+    def inside(team_id: int, start: datetime, end: datetime) -> int:
+        times = exact.get(team_id, [])
+        return bisect.bisect_left(times, end) - bisect.bisect_left(times, start)
+
+    found: dict[int, int] = {}
+    for (pk, team_id, starts, ends), (_, _, first_whole, last_whole) in zip(
+        shifts, spans, strict=True
+    ):
+        if first_whole < last_whole:
+            n = (
+                inside(team_id, starts, first_whole)
+                + whole(team_id, first_whole, last_whole)
+                + inside(team_id, last_whole, ends)
+            )
+        else:
+            n = inside(team_id, starts, ends)
+        if n:
+            found[pk] = n
+    return found
 
 
 def _small(n: int) -> bool:

@@ -144,3 +144,34 @@ def test_the_new_metrics_print_in_every_format(history) -> None:
 
     data = json.loads(out.getvalue())
     assert data["people.repeat_crisis_rate"]["numerator"] == 2
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_encounters_per_shift_are_exact_with_shifts_off_the_hour(world, seed) -> None:
+    """Counted per hour in the database and per shift here: the same counts as testing every
+    dispatch time against every shift, whatever minute the shifts start and end on."""
+    import random
+
+    rng = random.Random(seed)
+    base = datetime(2026, 3, 1, 6, 0, tzinfo=LA)
+    shifts = []
+    start = base + timedelta(minutes=rng.choice([0, 7, 30]))
+    for _ in range(6):
+        length = timedelta(minutes=rng.choice([45, 300, 600, 720]))
+        shifts.append(
+            Shift.objects.create(team=world.team, starts_at=start, ends_at=start + length)
+        )
+        start += length + timedelta(minutes=rng.choice([0, 0, 13]))
+    times = [base + timedelta(minutes=rng.randrange(0, 60 * 60)) for _ in range(80)]
+    for when in times:
+        call = CallFactory(program=world.program, agency=world.riverton, received_at=when)
+        Encounter(call=call, team=world.team, received_at=when, dispatched_at=when).save()
+    expected = {
+        s.pk: n
+        for s in shifts
+        if (n := sum(1 for t in times if s.starts_at <= t < s.ends_at))
+    }
+    dispatched = system(Encounter.objects.filter(team=world.team), reason="test")
+    rows = [(s.pk, s.team_id, s.starts_at, s.ends_at) for s in shifts]
+    assert metrics._per_shift(dispatched, rows) == expected
+    assert len(expected) >= 3
