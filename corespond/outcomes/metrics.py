@@ -732,8 +732,10 @@ def _per_shift(
                 )
             )
         )
-        for team_id, at in edges.order_by("dispatched_at").values_list("team_id", "dispatched_at"):
-            exact.setdefault(team_id, []).append(at)
+        stamps = edges.order_by("dispatched_at").values_list("team_id", "dispatched_at")
+        for team_id, at in stamps:
+            if at is not None:  # ``dispatched`` has none; the type checker cannot know
+                exact.setdefault(team_id, []).append(at)
 
     def inside(team_id: int, start: datetime, end: datetime) -> int:
         times = exact.get(team_id, [])
