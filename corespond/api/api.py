@@ -8,7 +8,6 @@ sharing policy and the audit log apply exactly as on the web pages. Reads and wr
 the same selectors and services as the pages. Errors have one shape (``ErrorOut``).
 """
 
-
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
@@ -177,7 +176,9 @@ def calls_list(request: HttpRequest, filters: Query[s.CallFilters]) -> QuerySet[
     return qs.order_by("-received_at", "-pk")
 
 
-@api.get("/calls/{call_id}", response={200: s.CallOut, **ERRORS}, tags=["calls"])
+@api.get(
+    "/calls/{call_id}", response={200: s.CallOut, **ERRORS}, tags=["calls"], summary="One call"
+)
 def call_get(request: HttpRequest, call_id: int) -> Any:
     from corespond.intake.selectors import calls_visible
 
@@ -187,7 +188,12 @@ def call_get(request: HttpRequest, call_id: int) -> Any:
     )
 
 
-@api.post("/calls", response={201: s.CallOut, **ERRORS}, tags=["calls"])
+@api.post(
+    "/calls",
+    response={201: s.CallOut, **ERRORS},
+    tags=["calls"],
+    summary="Record a call (triaged at once)",
+)
 def call_new(request: HttpRequest, payload: s.CallIn) -> Any:
     """Record a call and triage it with the program's active protocol."""
     from corespond.intake.selectors import calls_visible
@@ -221,7 +227,12 @@ def call_new(request: HttpRequest, payload: s.CallIn) -> Any:
 # --- triage (dry run) ----------------------------------------------------------------------
 
 
-@api.post("/triage", response={200: s.TriageOut, **ERRORS}, tags=["triage"])
+@api.post(
+    "/triage",
+    response={200: s.TriageOut, **ERRORS},
+    tags=["triage"],
+    summary="Triage call facts without recording them",
+)
 def triage_dry_run(request: HttpRequest, payload: s.TriageIn) -> Any:
     """Triage call facts with the program's active protocol and rank its free teams,
     writing nothing."""
@@ -260,7 +271,12 @@ def triage_dry_run(request: HttpRequest, payload: s.TriageIn) -> Any:
 # --- teams --------------------------------------------------------------------------------
 
 
-@api.get("/teams", response={200: list[s.TeamOut], **ERRORS}, tags=["teams"])
+@api.get(
+    "/teams",
+    response={200: list[s.TeamOut], **ERRORS},
+    tags=["teams"],
+    summary="Teams and their status",
+)
 @paginate(Page, **PAGE)
 def teams_list(request: HttpRequest) -> QuerySet[Any]:
     from corespond.dispatch.selectors import teams_for
@@ -272,7 +288,12 @@ def teams_list(request: HttpRequest) -> QuerySet[Any]:
 # --- encounters ---------------------------------------------------------------------------
 
 
-@api.get("/encounters", response={200: list[s.EncounterOut], **ERRORS}, tags=["encounters"])
+@api.get(
+    "/encounters",
+    response={200: list[s.EncounterOut], **ERRORS},
+    tags=["encounters"],
+    summary="Encounters the token may read, newest first",
+)
 @paginate(Page, **PAGE)
 def encounters_list(request: HttpRequest, filters: Query[s.CallFilters]) -> QuerySet[Any]:
     from corespond.field.selectors import encounters_visible
@@ -287,7 +308,10 @@ def encounters_list(request: HttpRequest, filters: Query[s.CallFilters]) -> Quer
 
 
 @api.get(
-    "/encounters/{encounter_id}", response={200: s.EncounterOut, **ERRORS}, tags=["encounters"]
+    "/encounters/{encounter_id}",
+    response={200: s.EncounterOut, **ERRORS},
+    tags=["encounters"],
+    summary="One encounter",
 )
 def encounter_get(request: HttpRequest, encounter_id: int) -> Any:
     from corespond.field.selectors import encounters_visible
@@ -301,7 +325,12 @@ def encounter_get(request: HttpRequest, encounter_id: int) -> Any:
 # --- people -------------------------------------------------------------------------------
 
 
-@api.get("/people", response={200: list[s.PersonOut], **ERRORS}, tags=["people"])
+@api.get(
+    "/people",
+    response={200: list[s.PersonOut], **ERRORS},
+    tags=["people"],
+    summary="Find people by name and date of birth",
+)
 def people_search(request: HttpRequest, filters: Query[s.PeopleFilters]) -> Any:
     """People of the program whose names hold every word of ``q`` (at most 20), narrowed by
     date of birth: to link a known person rather than record them twice."""
@@ -317,7 +346,12 @@ def people_search(request: HttpRequest, filters: Query[s.PeopleFilters]) -> Any:
 # --- follow-ups and referrals -------------------------------------------------------------
 
 
-@api.get("/followups", response={200: list[s.FollowUpOut], **ERRORS}, tags=["care"])
+@api.get(
+    "/followups",
+    response={200: list[s.FollowUpOut], **ERRORS},
+    tags=["care"],
+    summary="Follow-ups, open or closed",
+)
 @paginate(Page, **PAGE)
 def followups_list(request: HttpRequest, filters: Query[s.FollowUpFilters]) -> Any:
     from corespond.care.selectors import followup_queue
@@ -326,7 +360,12 @@ def followups_list(request: HttpRequest, filters: Query[s.FollowUpFilters]) -> A
     return followup_queue(user=user, state=filters.state)
 
 
-@api.get("/referrals", response={200: list[s.ReferralOut], **ERRORS}, tags=["care"])
+@api.get(
+    "/referrals",
+    response={200: list[s.ReferralOut], **ERRORS},
+    tags=["care"],
+    summary="Referrals, open, overdue or all",
+)
 @paginate(Page, **PAGE)
 def referrals_list(request: HttpRequest, filters: Query[s.ReferralFilters]) -> Any:
     from corespond.care.selectors import referral_list
@@ -352,7 +391,12 @@ def referral_status(request: HttpRequest, referral_id: int, payload: s.ReferralS
 # --- resources ----------------------------------------------------------------------------
 
 
-@api.get("/resources", response={200: list[s.ResourceOut], **ERRORS}, tags=["resources"])
+@api.get(
+    "/resources",
+    response={200: list[s.ResourceOut], **ERRORS},
+    tags=["resources"],
+    summary="Search the resource directory",
+)
 def resources_search(request: HttpRequest, filters: Query[s.ResourceFilters]) -> Any:
     """The resource directory by need, eligibility, open now and distance (nearest first
     when a point is given). At most 100."""
@@ -393,7 +437,12 @@ def resources_search(request: HttpRequest, filters: Query[s.ResourceFilters]) ->
 # --- metrics ------------------------------------------------------------------------------
 
 
-@api.get("/metrics", response={200: dict[str, Any], **ERRORS}, tags=["metrics"])
+@api.get(
+    "/metrics",
+    response={200: dict[str, Any], **ERRORS},
+    tags=["metrics"],
+    summary="The metric catalog for a period",
+)
 def metrics_catalog(request: HttpRequest, filters: Query[s.MetricFilters]) -> Any:
     """The metric catalog (spec/metrics.md) for a program and period, keyed by metric id;
     each rate with its numerator and denominator."""
@@ -421,6 +470,7 @@ def metrics_catalog(request: HttpRequest, filters: Query[s.MetricFilters]) -> An
     "/eido",
     response={200: s.EidoReceipt, 201: s.EidoReceipt, **ERRORS},
     tags=["eido"],
+    summary="Receive an incident from CAD (NENA EIDO)",
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -454,6 +504,7 @@ def eido_receive(request: HttpRequest, filters: Query[s.EidoTarget]) -> Any:
     "/eido/{path:incident_id}",
     response={200: dict[str, Any], **ERRORS},
     tags=["eido"],
+    summary="An incident as NENA EIDO, with corespond's dispatches and disposition",
 )
 def eido_get(request: HttpRequest, incident_id: str) -> Any:
     """The incident as EIDO: the call, its dispatches and disposition, for the CAD to take

@@ -511,3 +511,24 @@ def test_the_program_manager_reads_the_dashboard_and_prints_it(world, page_facto
     manny.screenshot(path=str(folder / "records-behind-a-number.png"), full_page=True)
     listed.first.get_by_role("link").click()
     assert re.search(r"/calls/\d+/$", manny.url)
+
+
+def test_an_integrator_reads_the_api_docs_in_the_browser(world, browser, live_server):
+    """The browsable API documentation loads from this server (no CDN) within the Content
+    Security Policy, and lists the operations."""
+    import os
+    from pathlib import Path
+
+    page = browser.new_page(viewport={"width": 1280, "height": 1600})
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("requestfailed", lambda r: problems.append(f"failed: {r.url}"))
+    page.goto(f"{live_server.url}/api/v1/docs")
+    page.locator(".opblock").first.wait_for()
+    text = page.inner_text("body")
+    assert "/api/v1/eido" in text and "/api/v1/calls" in text
+    assert not [p for p in problems if "Content Security Policy" in p or "failed" in p], problems
+    folder = Path(os.environ.get("CORESPOND_SCREENSHOTS", "var/screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / "api-docs.png"), full_page=False)
+    page.close()
