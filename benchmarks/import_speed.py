@@ -179,7 +179,13 @@ def main() -> int:
         )
         print(
             f"  written {report['written']:,} calls and {report['encounters_written']:,} "
-            f"encounters; skipped {sum(report['skipped'].values()):,}"
+            f"encounters; skipped {sum(report['skipped'].values()):,}; converted "
+            f"{report.get('engine', 'python')}"
+            + (
+                f" ({report['rows_in_python']:,} rows in Python)"
+                if report.get("engine") == "compiled"
+                else ""
+            )
         )
         print(
             f"targets: under 180 s {'met' if seconds < 180 else 'MISSED'}; within 10x "

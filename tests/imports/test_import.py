@@ -60,8 +60,10 @@ def write(tmp_path: Path, rows: list[str] = ROWS, name: str = "export.csv") -> P
     return path
 
 
-def importer(world, batch_size: int = 2000) -> Importer:
-    return Importer(profiles.parse(PROFILE), world.program, world.riverton, batch_size=batch_size)
+def importer(world, batch_size: int | None = None, engine: str = "auto") -> Importer:
+    return Importer(
+        profiles.parse(PROFILE), world.program, world.riverton, batch_size=batch_size, engine=engine
+    )
 
 
 def calls() -> dict[str, Call]:
@@ -126,18 +128,24 @@ def test_gzip_and_parquet_give_the_same_records(world, tmp_path) -> None:
         system(Call.objects.all(), reason="test", action="change").delete()
         report = importer(world).run(path)
         results.append((report.written, report.skipped, sorted(calls()), report.negative_intervals))
+        assert report.engine == "compiled"
     assert results[0] == results[1] == results[2]
 
 
+@pytest.mark.parametrize("engine", ["python", "compiled"])
 def test_a_crash_mid_file_leaves_whole_rows_and_a_rerun_completes(
-    world, tmp_path, monkeypatch
+    world, tmp_path, monkeypatch, engine
 ) -> None:
     """The second batch's encounters fail to write after its calls went in (on SQLite through
     bulk_create, on PostgreSQL through COPY): that batch's calls must go too."""
     from corespond.imports import importer as module
 
     path = write(tmp_path)
-    real_bulk, real_copy = Encounter.objects.bulk_create, module._copy_rows
+    real_bulk, real_copy, real_file = (
+        Encounter.objects.bulk_create,
+        module._copy_rows,
+        module._copy_file,
+    )
     encounter_writes = {"n": 0}
 
     def crash_on_second_encounter_batch() -> None:
@@ -154,14 +162,20 @@ def test_a_crash_mid_file_leaves_whole_rows_and_a_rerun_completes(
             crash_on_second_encounter_batch()
         return real_copy(model, rows)
 
+    def copy_file(cursor, model, columns, csv_path):
+        if model is Encounter:
+            crash_on_second_encounter_batch()
+        return real_file(cursor, model, columns, csv_path)
+
     monkeypatch.setattr(Encounter.objects, "bulk_create", bulk)
     monkeypatch.setattr(module, "_copy_rows", copy)
+    monkeypatch.setattr(module, "_copy_file", copy_file)
     with pytest.raises(OSError):
-        importer(world, batch_size=2).run(path)
+        importer(world, batch_size=2, engine=engine).run(path)
     monkeypatch.undo()
     # The first batch (two rows) is in, whole; the failed batch left nothing behind.
     assert sorted(calls()) == sorted(encounters()) == ["A1", "A2"]
-    report = importer(world, batch_size=2).run(path)
+    report = importer(world, batch_size=2, engine=engine).run(path)
     assert (report.written, report.already_imported) == (2, 2)
     assert sorted(calls()) == sorted(encounters()) == ["A1", "A2", "A4", "A5"]
 
