@@ -69,6 +69,9 @@ class Encounter(GatedModel):
     transport_started_at = models.DateTimeField(null=True, blank=True)
     destination_arrived_at = models.DateTimeField(null=True, blank=True)
     cleared_at = models.DateTimeField(null=True, blank=True)
+    # On a co-response team, when the officer left while the clinician stayed: the officer
+    # time a program returns to patrol (spec/metrics.md, police.*). Empty: left together.
+    officer_cleared_at = models.DateTimeField(null=True, blank=True)
     contact_outcome = models.CharField(
         max_length=32, choices=ContactOutcome.choices, default=ContactOutcome.UNKNOWN
     )

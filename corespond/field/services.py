@@ -41,6 +41,10 @@ STAMP_STATUS = {
     "destination_arrived_at": UnitStatus.AT_DESTINATION,
     "cleared_at": UnitStatus.AVAILABLE,
 }
+# A stamp that moves no team status: the officer of a co-response team leaving the scene
+# while the clinician stays. It lies between arrival and the team's clearance.
+OFFICER_CLEARED = "officer_cleared_at"
+ERR_OFFICER_CLEARED = "The officer can only clear after the team arrived and before it cleared."
 # What the team may correct by hand. Received and dispatched belong to intake and dispatch.
 TEAM_TIMESTAMP_FIELDS = tuple(STAMP_STATUS)
 RECORD_FIELDS = frozenset(
@@ -88,6 +92,11 @@ def _label(field: str) -> str:
 
 def check_timestamp_order(values: dict[str, Any]) -> None:
     """Refuse stamps that go backwards: negative intervals are data-quality errors."""
+    officer = values.get(OFFICER_CLEARED)
+    if officer is not None:
+        arrived, cleared = values.get("arrived_at"), values.get("cleared_at")
+        if arrived is None or officer < arrived or (cleared is not None and officer > cleared):
+            raise ValidationError(ERR_OFFICER_CLEARED)
     present = [(f, values[f]) for f in STAMP_ORDER if values.get(f)]
     for (earlier, earlier_at), (later, later_at) in pairwise(present):
         if later_at < earlier_at:
@@ -102,7 +111,7 @@ def check_timestamp_order(values: dict[str, Any]) -> None:
 
 
 def _stamps(encounter: Encounter) -> dict[str, Any]:
-    return {f: getattr(encounter, f) for f in STAMP_ORDER}
+    return {f: getattr(encounter, f) for f in (*STAMP_ORDER, OFFICER_CLEARED)}
 
 
 def _set_team_status(
@@ -169,7 +178,7 @@ def encounter_stamp(
     sharing. Without it, arriving on scene puts the team at the call's location, which is
     where it is, so the board and the next recommendation see the team move.
     """
-    if stamp not in STAMP_STATUS:
+    if stamp not in STAMP_STATUS and stamp != OFFICER_CLEARED:
         raise ValidationError(ERR_UNKNOWN_STAMP.format(stamp=stamp))
     where = _checked_position(position)
     encounter = _encounter_for_change(actor, encounter_id)
@@ -185,7 +194,8 @@ def encounter_stamp(
     call = encounter.call
     if where is None and stamp == "arrived_at" and call.latitude is not None:
         where = (call.latitude, call.longitude)  # type: ignore[assignment]
-    _set_team_status(actor, encounter, STAMP_STATUS[stamp], now, where)
+    if stamp in STAMP_STATUS:
+        _set_team_status(actor, encounter, STAMP_STATUS[stamp], now, where)
     return encounter
 
 

@@ -19,6 +19,7 @@ from corespond.care import services as care_services
 from corespond.core.access import acting_user
 from corespond.core.roles import ENCOUNTER_ROLES, require_role
 from corespond.core.vocab import Intervention as InterventionKind
+from corespond.core.vocab import Role
 from corespond.dispatch.selectors import open_assignment_for_member
 from corespond.field import cssrs, selectors, services
 from corespond.field.forms import (
@@ -43,6 +44,18 @@ STAMP_LABELS = [
     ("destination_arrived_at", "At destination"),
     ("cleared_at", "Cleared"),
 ]
+
+
+def _stamp_labels(encounter: Encounter) -> list[tuple[str, str]]:
+    """The stamp buttons; a co-response team (an officer and someone else) also gets one for
+    the officer leaving while the clinician stays."""
+    from corespond.dispatch.models import TeamMember
+
+    labels = list(STAMP_LABELS)
+    roles = set(TeamMember.objects.filter(team_id=encounter.team_id).values_list("role", flat=True))
+    if Role.OFFICER in roles and roles - {Role.OFFICER}:
+        labels.insert(-1, ("officer_cleared_at", "Officer cleared"))
+    return labels
 
 
 def _get(request: HttpRequest, encounter_id: int) -> Encounter:
@@ -127,7 +140,7 @@ def encounter(request: HttpRequest, encounter_id: int) -> HttpResponse:
             "form": form,
             "person_form": PersonForm(),
             "people": people,
-            "stamps": [(f, label, getattr(enc, f)) for f, label in STAMP_LABELS],
+            "stamps": [(f, label, getattr(enc, f)) for f, label in _stamp_labels(enc)],
             **_screening_context(request, enc),
             **_find_context(request, enc, people),
             # One flag form per person, each with its own element ids.

@@ -37,7 +37,7 @@ from django.db.models import (
     Sum,
     Window,
 )
-from django.db.models.functions import Lag, Lead, TruncHour
+from django.db.models.functions import Coalesce, Lag, Lead, TruncHour
 from django.utils import timezone
 
 from corespond.care.models import FollowUp, Referral
@@ -83,7 +83,8 @@ LABELS: dict[str, str] = {
     "people.frequent_utilizers": "People meeting the frequent-utilizer rule",
     "people.repeat_contacts_change": "Crisis contacts after outreach enrolment minus before",
     "police.officer_hours_bh": "Officer hours on scene at behavioural-health calls",
-    "police.officer_hours_returned": "Officer hours returned (calls answered without police)",
+    "police.officer_hours_returned": "Officer hours returned (calls without police, early clears)",
+    "police.officer_early_clear_rate": "Co-response calls the officer left before the team",
     "staff.critical_incidents_debriefed_rate": "Critical incidents reviewed within 72 hours",
     "staff.calls_per_shift.p50": "Encounters per team shift (median)",
     "cost.arrests_avoided": "Cost offset: arrests avoided (USD)",
@@ -577,29 +578,34 @@ def _frequent_utilizers(filters: Filters) -> int:
     return found
 
 
-def _officers_per_team() -> dict[int, int]:
+def _team_makeup() -> dict[int, tuple[int, int]]:
+    """Per team: how many officers, and how many other members (clinicians, medics, peers)."""
     from corespond.dispatch.models import TeamMember
 
     rows = (
-        TeamMember.objects.filter(role=Role.OFFICER)
-        .values("team_id")
-        .annotate(n=Count("id"))
+        TeamMember.objects.values("team_id")
+        .annotate(
+            officers=Count("id", filter=Q(role=Role.OFFICER)),
+            others=Count("id", filter=~Q(role=Role.OFFICER)),
+        )
         .order_by()
     )
-    return {row["team_id"]: row["n"] for row in rows}
+    return {row["team_id"]: (row["officers"], row["others"]) for row in rows}
 
 
 def _police_metrics(encounters: QuerySet[Encounter]) -> dict[str, Any]:
-    """Officer time at behavioural-health calls, and officer time returned by calls a team
-    without police answered (the program's configured police minutes per comparable call).
-    Summed per team in the database (a handful of rows), then weighted by the team's
-    officers here."""
-    officers = _officers_per_team()
-    on_scene = Q(
-        call__behavioral_health=True,
-        arrived_at__isnull=False,
-        cleared_at__gte=F("arrived_at"),
+    """Officer time at behavioural-health calls (to the officer's own clearance when the
+    officer left first); officer time returned: by calls a team without police answered (the
+    program's configured police minutes per comparable call), and on co-response calls the
+    time between the officer's clearance and the team's; and the share of co-response calls
+    the officer left early. Summed per team in the database (a handful of rows), then
+    weighted by the team's officers here."""
+    makeup = _team_makeup()
+    both = Q(arrived_at__isnull=False, cleared_at__gte=F("arrived_at"))
+    early = both & Q(
+        officer_cleared_at__gte=F("arrived_at"), officer_cleared_at__lt=F("cleared_at")
     )
+    officer_left = Coalesce("officer_cleared_at", "cleared_at")
     per_team = (
         system(encounters, reason="metrics: police time")
         .filter(team__isnull=False)
@@ -608,28 +614,38 @@ def _police_metrics(encounters: QuerySet[Encounter]) -> dict[str, Any]:
             encounters=Count("pk"),
             returned=Sum("call__program__police_minutes_per_call"),
             on_scene=Sum(
-                ExpressionWrapper(F("cleared_at") - F("arrived_at"), output_field=DurationField()),
-                filter=on_scene,
+                ExpressionWrapper(officer_left - F("arrived_at"), output_field=DurationField()),
+                filter=both & Q(call__behavioral_health=True),
             ),
+            attended=Count("pk", filter=both),
+            early=Count("pk", filter=early),
+            stayed_on=Sum(_duration("officer_cleared_at", "cleared_at"), filter=early),
         )
         .order_by()
     )
-    on_scene_hours = 0.0
-    returned_minutes = 0
-    without_police = 0
+    on_scene_hours = returned_hours = 0.0
+    without_police = co_response = left_early = 0
     for row in per_team:
-        n = officers.get(row["team_id"], 0)
-        if n == 0:
+        officers, others = makeup.get(row["team_id"], (0, 0))
+        if officers == 0:
             without_police += row["encounters"]
-            returned_minutes += row["returned"] or 0
-        elif row["on_scene"] is not None:
-            on_scene_hours += n * row["on_scene"].total_seconds() / 3600
+            returned_hours += (row["returned"] or 0) / 60
+            continue
+        if row["on_scene"] is not None:
+            on_scene_hours += officers * row["on_scene"].total_seconds() / 3600
+        if others:
+            co_response += row["attended"]
+            left_early += row["early"]
+            if row["stayed_on"] is not None:
+                returned_hours += officers * row["stayed_on"].total_seconds() / 3600
     return {
         "police.officer_hours_bh": {"value": round(on_scene_hours, 1)},
         "police.officer_hours_returned": {
-            "value": round(returned_minutes / 60, 1),
+            "value": round(returned_hours, 1),
             "calls_without_police": without_police,
+            "co_response_early_clears": left_early,
         },
+        "police.officer_early_clear_rate": rate(left_early, co_response),
     }
 
 

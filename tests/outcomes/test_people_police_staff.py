@@ -112,7 +112,27 @@ def test_police_time_matches_the_hand_count(history) -> None:
     # day 40 (0.5 h), Dale day 20 (1.5 h); Cedar's call was not behavioural-health.
     assert m["police.officer_hours_bh"] == {"value": 3.5}
     # CM-1 has no officer: Ash day 60 and Birch day 5, at 60 police minutes each.
-    assert m["police.officer_hours_returned"] == {"value": 2.0, "calls_without_police": 2}
+    assert m["police.officer_hours_returned"] == {
+        "value": 2.0,
+        "calls_without_police": 2,
+        "co_response_early_clears": 0,
+    }
+    assert m["police.officer_early_clear_rate"] == {"value": 0.0, "numerator": 0, "denominator": 4}
+
+
+def test_an_officer_leaving_before_the_clinician_returns_officer_time(history) -> None:
+    """Dale, day 20: the officer clears an hour after arrival; the clinician stays another
+    half hour. CR-1 is a co-response team (Oscar, officer; Clara, clinician)."""
+    dale = system(Encounter.objects.filter(received_at=at(20)), reason="t", action="change")
+    dale.update(officer_cleared_at=at(20, 11, 20))
+    m = compute(history)
+    assert m["police.officer_hours_bh"] == {"value": 3.0}  # 1.5 + 0.5 + 1.0
+    assert m["police.officer_hours_returned"]["value"] == 2.5  # 2.0 without police + 0.5
+    assert m["police.officer_early_clear_rate"] == {
+        "value": 0.25,
+        "numerator": 1,
+        "denominator": 4,  # CR-1's encounters in the period with arrival and clearance
+    }
 
 
 def test_staff_metrics_match_the_hand_count(history) -> None:
