@@ -52,6 +52,8 @@ def _stamp_labels(encounter: Encounter) -> list[tuple[str, str]]:
     from corespond.dispatch.models import TeamMember
 
     labels = list(STAMP_LABELS)
+    if encounter.team_id is None:
+        return labels
     roles = set(TeamMember.objects.filter(team_id=encounter.team_id).values_list("role", flat=True))
     if Role.OFFICER in roles and roles - {Role.OFFICER}:
         labels.insert(-1, ("officer_cleared_at", "Officer cleared"))
