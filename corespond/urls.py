@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from corespond.api.api import api
 from corespond.core import views as core_views
+from corespond.interop.fhir_api import fhir_api
 
 urlpatterns = [
     path("", core_views.home, name="home"),
@@ -21,5 +22,6 @@ urlpatterns = [
     path("care/", include("corespond.care.urls")),
     path("outcomes/", include("corespond.outcomes.urls")),
     path("api/v1/", api.urls),
+    path("fhir/", fhir_api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -1,6 +1,7 @@
-"""Schemathesis against the OpenAPI document: every operation, with generated requests (valid
-and invalid), against a live server on the test database. No response may be a server error,
-and every response must match the document (status code, content type, body schema)."""
+"""Schemathesis against the OpenAPI documents of the REST API and of the FHIR endpoint: every
+operation, with generated requests (valid and invalid), against a live server on the test
+database. No response may be a server error, and every response must match the document
+(status code, content type, body schema)."""
 
 from __future__ import annotations
 
@@ -28,10 +29,17 @@ CHECKS = ",".join(
 )
 
 
-def test_the_api_survives_schemathesis(world, live_server, settings, tmp_path) -> None:
+@pytest.mark.parametrize(
+    ("document", "persona"),
+    [("/api/v1/openapi.json", "alice"), ("/fhir/openapi.json", "kim")],
+    ids=["rest-api", "fhir"],
+)
+def test_the_api_survives_schemathesis(
+    world, live_server, settings, tmp_path, document, persona
+) -> None:
     settings.API_RATE_LIMIT = "100000/min"
     finish_encounter(world, given_name="Robin")
-    _, raw = token_issue(user=world.alice, name="fuzz", scopes=list(Scope.values))
+    _, raw = token_issue(user=getattr(world, persona), name="fuzz", scopes=list(Scope.values))
     runner = shutil.which("schemathesis", path=str(Path(sys.executable).parent))
     assert runner, "schemathesis is installed with the test extras"
     examples = os.environ.get("CORESPOND_FUZZ_EXAMPLES", "25")
@@ -39,7 +47,7 @@ def test_the_api_survives_schemathesis(world, live_server, settings, tmp_path) -
         [
             runner,
             "run",
-            f"{live_server.url}/api/v1/openapi.json",
+            f"{live_server.url}{document}",
             "--header",
             f"Authorization: Bearer {raw}",
             "--checks",
