@@ -350,3 +350,42 @@ def test_record_pages_open_only_where_the_policy_allows(matrix: Matrix, role: st
             if allowed and status == 404:
                 leaks.append(f"{url_name} hidden from {situation} although the policy allows")
     assert leaks == [], f"{role}: " + "; ".join(leaks)
+
+
+# API and FHIR reads of one record: url (with the record's id), the matrix record it reads and
+# the category that decides it. The token carries every scope: only the policy may refuse.
+API_RECORDS = {
+    "/api/v1/calls/{}": ("call", DataCategory.INCIDENT),
+    "/api/v1/encounters/{}": ("encounter", DataCategory.ENCOUNTER),
+    "/fhir/Patient/person-{}": ("person", DataCategory.IDENTITY),
+    "/fhir/Task/referral-{}": ("referral", DataCategory.REFERRAL),
+}
+
+
+@pytest.mark.parametrize("role", Role.values)
+def test_api_and_fhir_reads_open_only_where_the_policy_allows(matrix: Matrix, role: str) -> None:
+    from corespond.api.models import Scope
+    from corespond.api.services import token_issue
+
+    m = matrix
+    leaks = []
+    for situation in SITUATIONS:
+        user = _user(m, role, situation)
+        _, raw = token_issue(user=user, name="matrix", scopes=list(Scope.values))
+        client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+        for url, (attr, category) in API_RECORDS.items():
+            status = client.get(url.format(getattr(m, attr).pk)).status_code
+            allowed = expected(role, situation, category)
+            if not allowed and status == 200:
+                leaks.append(f"{url} opened for {situation}")
+            if allowed and status != 200:
+                leaks.append(f"{url} answered {status} for {situation} though the policy allows")
+        # Screenings travel only inside a patient the account may see.
+        search = client.get(f"/fhir/QuestionnaireResponse?patient=person-{m.person.pk}")
+        shown = search.status_code == 200 and search.json()["total"] > 0
+        allowed = expected(role, situation, DataCategory.IDENTITY) and expected(
+            role, situation, DataCategory.SCREENING
+        )
+        if shown != allowed:
+            leaks.append(f"screening {'shown' if shown else 'hidden'} for {situation}")
+    assert leaks == [], f"{role}: " + "; ".join(leaks)
