@@ -83,6 +83,9 @@ class Program(models.Model):
     launch_date = models.DateField(null=True, blank=True)
     # Police time assumed per call a team answers without police, for police.officer_hours_*.
     police_minutes_per_call = models.PositiveIntegerField(default=60)
+    # Courses every team member must hold current (codes of dispatch.Training.course, e.g.
+    # "cit-40h", "cssrs"), for staff.training_current_rate. Empty: the metric says so.
+    required_training = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["name"]

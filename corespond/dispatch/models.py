@@ -110,3 +110,30 @@ class Assignment(GatedModel):
 
     def __str__(self) -> str:
         return f"{self.team.call_sign} -> {self.call_id}"
+
+
+class Training(models.Model):
+    """A course a staff member completed (crisis intervention, the C-SSRS, de-escalation...),
+    and until when it counts. Programs name the courses they require
+    (``Program.required_training``)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="trainings"
+    )
+    course = models.SlugField(max_length=64, help_text="A short code, e.g. cit-40h or cssrs.")
+    completed_on = models.DateField()
+    expires_on = models.DateField(null=True, blank=True, help_text="Empty: does not expire.")
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["user", "course", "-completed_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(expires_on__isnull=True)
+                | models.Q(expires_on__gt=models.F("completed_on")),
+                name="training_expires_after_completion",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.course} ({self.completed_on})"

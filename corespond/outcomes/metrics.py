@@ -1,14 +1,16 @@
 """The metric catalog (``spec/metrics.md``), computed one way for every view.
 
-Pages, the CLI, exports and later the API and funder report all call :func:`compute`. Each
-metric is a dict with ``value``; a rate also carries ``numerator`` and ``denominator``, a
-percentile the number of intervals ``n`` it was taken over. Reads go through the access gate
-with the aggregate action, so evaluators get numbers and never rows.
+The metrics page, the dashboard, the funder report, the CLI and the API all call
+:func:`compute`. Each metric is a dict with ``value``; a rate also carries ``numerator`` and
+``denominator``, a percentile the number of intervals ``n`` it was taken over. Reads go
+through the access gate with the aggregate action, so evaluators get numbers and never rows;
+the records behind a count or rate are listed with the same conditions
+(:func:`record_sets`, outcomes/records.py).
 
-Computed today: calls, response, contact, disposition, outcome, care, people, police time,
-staff and, for one program, the cost offsets (outcomes/costs.py). docs/metrics.md says how
-each reads the spec and what is not computed yet (the equity breakdowns, the officers' early
-clears, training currency).
+Computed: calls, response, contact, disposition, outcome, care, people, police time, staff
+and, for one program, the cost offsets (outcomes/costs.py); the equity breakdowns are in
+outcomes/equity.py. docs/metrics.md says how each reads the spec. The work is done in the
+database: only counts and grouped intervals come back (benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -87,6 +89,7 @@ LABELS: dict[str, str] = {
     "police.officer_early_clear_rate": "Co-response calls the officer left before the team",
     "staff.critical_incidents_debriefed_rate": "Critical incidents reviewed within 72 hours",
     "staff.calls_per_shift.p50": "Encounters per team shift (median)",
+    "staff.training_current_rate": "Team members with their required training current",
     "cost.arrests_avoided": "Cost offset: arrests avoided (USD)",
     "cost.ed_visits_avoided": "Cost offset: emergency-department visits avoided (USD)",
     "cost.officer_hours_returned": "Cost offset: officer hours returned (USD)",
@@ -319,6 +322,7 @@ def compute(filters: Filters, *, user: Any = None, system_reason: str = "") -> d
     out.update(_people_metrics(samples, filters))
     out.update(_police_metrics(samples))
     out.update(_staff_metrics(samples))
+    out["staff.training_current_rate"] = _training_current(filters)
     program = _single_program(filters)
     if program is not None:
         from corespond.outcomes.costs import offsets
@@ -688,6 +692,38 @@ def _staff_metrics(encounters: QuerySet[Encounter]) -> dict[str, Any]:
             "n": len(counts),
         },
     }
+
+
+def _training_current(filters: Filters) -> dict[str, Any]:
+    """Team members whose every course their program requires is current on the period's
+    last day (completed by then, not yet expired), over the programs' team members."""
+    from corespond.dispatch.models import TeamMember, Training
+
+    on = filters.date_to or timezone.localdate(timezone=filters.zone())
+    programs = Program.objects.all()
+    if filters.program_id:
+        programs = programs.filter(pk=filters.program_id)
+    staff = current = 0
+    counted = False
+    for program in programs:
+        required = set(program.required_training or [])
+        if not required:
+            continue
+        counted = True
+        members = set(
+            TeamMember.objects.filter(team__program=program).values_list("user_id", flat=True)
+        )
+        held: dict[int, set[str]] = {}
+        valid = Training.objects.filter(
+            user_id__in=members, course__in=required, completed_on__lte=on
+        ).filter(Q(expires_on__isnull=True) | Q(expires_on__gt=on))
+        for user_id, course in valid.values_list("user_id", "course"):
+            held.setdefault(user_id, set()).add(course)
+        staff += len(members)
+        current += sum(1 for user_id in members if required <= held.get(user_id, set()))
+    if not counted:
+        return {"value": None, "needs": ["the program's required training (Program settings)"]}
+    return rate(current, staff)
 
 
 HOUR = timedelta(hours=1)

@@ -187,11 +187,40 @@ def test_encounters_per_shift_are_exact_with_shifts_off_the_hour(world, seed) ->
         call = CallFactory(program=world.program, agency=world.riverton, received_at=when)
         Encounter(call=call, team=world.team, received_at=when, dispatched_at=when).save()
     expected = {
-        s.pk: n
-        for s in shifts
-        if (n := sum(1 for t in times if s.starts_at <= t < s.ends_at))
+        s.pk: n for s in shifts if (n := sum(1 for t in times if s.starts_at <= t < s.ends_at))
     }
     dispatched = system(Encounter.objects.filter(team=world.team), reason="test")
     rows = [(s.pk, s.team_id, s.starts_at, s.ends_at) for s in shifts]
     assert metrics._per_shift(dispatched, rows) == expected
     assert len(expected) >= 3
+
+
+def test_training_current_counts_team_members_holding_every_required_course(history) -> None:
+    """CR-1 seats Oscar and Clara, CM-1 a medic team: the program requires two courses."""
+    from corespond.dispatch.models import TeamMember, Training
+
+    assert compute(history)["staff.training_current_rate"]["value"] is None  # none required
+    program = history.program
+    program.required_training = ["cit-40h", "cssrs"]
+    program.save()
+    members = set(
+        TeamMember.objects.filter(team__program=program).values_list("user_id", flat=True)
+    )
+    end = START + timedelta(days=89)
+    for user in (history.oscar, history.clara):
+        Training.objects.create(user=user, course="cit-40h", completed_on=date(2025, 6, 1))
+    # Clara's C-SSRS is current; Oscar's expired before the period's end.
+    Training.objects.create(
+        user=history.clara,
+        course="cssrs",
+        completed_on=date(2025, 1, 5),
+        expires_on=end + timedelta(days=1),
+    )
+    Training.objects.create(
+        user=history.oscar, course="cssrs", completed_on=date(2024, 1, 5), expires_on=end
+    )
+    assert compute(history)["staff.training_current_rate"] == {
+        "value": 1 / len(members),
+        "numerator": 1,
+        "denominator": len(members),
+    }
