@@ -60,6 +60,15 @@ def call_triage(*, call: Call) -> TriageDecision:
     return triage
 
 
+def _triage_waiting(call: Call) -> None:
+    """Triage a waiting call. Calls the team does not take leave the waiting list at once;
+    they stay on record."""
+    if not call_triage(call=call).eligible:
+        call.status = Call.Status.CLOSED
+        call.closed_at = timezone.now()
+        call.save(update_fields=["status", "closed_at"])
+
+
 @transaction.atomic
 def call_create(
     *,
@@ -111,12 +120,7 @@ def call_create(
     )
     call.full_clean()
     call.save()
-    triage = call_triage(call=call)
-    if not triage.eligible:
-        # Calls the team does not take leave the waiting list at once; they stay on record.
-        call.status = Call.Status.CLOSED
-        call.closed_at = timezone.now()
-        call.save(update_fields=["status", "closed_at"])
+    _triage_waiting(call)
     audit_event(user=actor, action=Action.CREATE, model=Call, ids=[call.pk], purpose="intake")
     return call
 
@@ -153,11 +157,7 @@ def call_update_from_cad(*, actor: Any, call_id: int, **facts: Any) -> Call:
     call.full_clean()
     call.save()
     if call.status == Call.Status.WAITING:
-        triage = call_triage(call=call)
-        if not triage.eligible:
-            call.status = Call.Status.CLOSED
-            call.closed_at = timezone.now()
-            call.save(update_fields=["status", "closed_at"])
+        _triage_waiting(call)
     audit_event(user=actor, action=Action.CHANGE, model=Call, ids=[call.pk], purpose="CAD update")
     return call
 
