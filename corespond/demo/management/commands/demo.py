@@ -31,5 +31,9 @@ class Command(BaseCommand):
             team = f", team {p.team}" if p.team else ""
             self.stdout.write(f"  {p.username:<22} {p.role} at {p.agency}{team}")
         self.stdout.write(f"  {'admin':<22} superuser (configuration at /admin/)")
+        self.stdout.write(
+            "REST API: /api/v1/docs, FHIR: /fhir/docs; a token for one of the logins: "
+            "corespond token issue --user <login> --name demo --scope calls:read"
+        )
         if not options["no_serve"]:
             call_command("serve", host=options["host"], port=options["port"])
