@@ -16,12 +16,13 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
+from django.utils import timezone
 
 from corespond.core.access import restrict, system
 from corespond.core.models import Agency, Program
@@ -377,13 +378,13 @@ def receive(document: Any, *, actor: Any, program: Program, agency: Agency) -> O
 def _receive(
     incident: Incident, document: dict[str, Any], actor: Any, program: Program, agency: Agency
 ) -> Outcome:
-    from corespond.intake.services import call_create, call_update_from_cad
+    from corespond.intake.services import call_update_from_cad
     from corespond.interop.models import EidoIncident
 
     held = (
         system(EidoIncident.objects.all(), reason="EIDO: match the incident")
         .select_for_update()
-        .filter(incident_id=incident.incident_id)
+        .filter(program=program, incident_id=incident.incident_id)
         .select_related("call")
         .first()
     )
@@ -398,34 +399,10 @@ def _receive(
         "longitude": incident.longitude,
     }
     if held is None:
-        try:
-            call = call_create(
-                actor=actor,
-                program=program,
-                agency=agency,
-                received_at=incident.received_at,
-                **facts,
-            )
-        except ValidationError as exc:
-            raise _as_eido_error(exc, incident) from exc
-        call.external_id = incident.incident_id[:64]
-        call.save(update_fields=["external_id"])
-        EidoIncident.objects.create(
-            incident_id=incident.incident_id,
-            call=call,
-            eido_id=incident.eido_id,
-            last_update=incident.last_update,
-            updated_by_agency=incident.updated_by_agency,
-            document=document,
-        )
-        return Outcome(
-            CREATED,
-            f"Call {call.reference} made and triaged.",
-            incident.incident_id,
-            call.pk,
-            call.reference,
-        )
+        return _first_copy(incident, document, actor, program, agency, facts)
     call = held.call
+    if not restrict(Call.objects.filter(pk=call.pk), actor, purpose="EIDO").exists():
+        raise PermissionDenied("This incident's call is not one the account may read.")
     if incident.last_update == held.last_update:
         message = f"This version ({incident.last_update.isoformat()}) was received before."
         return Outcome(UNCHANGED, message, incident.incident_id, call.pk, call.reference)
@@ -453,6 +430,64 @@ def _receive(
     )
 
 
+# A CAD clock a little ahead of ours is not a call from the future.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _first_copy(
+    incident: Incident,
+    document: dict[str, Any],
+    actor: Any,
+    program: Program,
+    agency: Agency,
+    facts: dict[str, Any],
+) -> Outcome:
+    """The first EIDO of an incident: a new call, or the call an import of the same CAD's
+    history already made for it (same external id), which this object then updates."""
+    from corespond.intake.services import call_create, call_update_from_cad
+    from corespond.interop.models import EidoIncident
+
+    # Call.external_id holds 64 characters: a longer id is matched through EidoIncident only.
+    external = incident.incident_id if len(incident.incident_id) <= 64 else ""
+    imported = (
+        system(Call.objects.all(), reason="EIDO: match an imported call")
+        .filter(program=program, external_id=external)
+        .first()
+        if external
+        else None
+    )
+    try:
+        if imported is not None:
+            call = call_update_from_cad(actor=actor, call_id=imported.pk, **facts)
+        else:
+            received = incident.received_at
+            now = timezone.now()
+            if now < received <= now + CLOCK_SKEW:
+                received = now
+            call = call_create(
+                actor=actor, program=program, agency=agency, received_at=received, **facts
+            )
+            if external:
+                call.external_id = external
+                call.save(update_fields=["external_id"])
+    except ValidationError as exc:
+        raise _as_eido_error(exc, incident) from exc
+    EidoIncident.objects.create(
+        program=program,
+        incident_id=incident.incident_id,
+        call=call,
+        eido_id=incident.eido_id,
+        last_update=incident.last_update,
+        updated_by_agency=incident.updated_by_agency,
+        document=document,
+    )
+    if imported is not None:
+        message = f"Linked to call {call.reference}, imported earlier, and updated."
+        return Outcome(UPDATED, message, incident.incident_id, call.pk, call.reference)
+    message = f"Call {call.reference} made and triaged."
+    return Outcome(CREATED, message, incident.incident_id, call.pk, call.reference)
+
+
 # Where each call field comes from, for error messages.
 SOURCES = {
     "received_at": None,  # filled from the incident (it depends on which stamp was used)
@@ -473,6 +508,19 @@ def _as_eido_error(exc: ValidationError, incident: Incident) -> EidoError:
 # --- sending --------------------------------------------------------------------------------
 
 
+PERSON_COMPONENTS = ("personComponent", "notesComponent")
+
+
+def _may_read_identity(user: Any) -> bool:
+    from corespond.core.access import roles_of
+    from corespond.core.vocab import DataCategory
+    from corespond.sharing.policy import ROLE_CATEGORIES
+
+    if user.is_superuser:
+        return True
+    return any(DataCategory.IDENTITY in ROLE_CATEGORIES.get(r, ()) for r in roles_of(user))
+
+
 def export(incident_id: str, *, user: Any) -> dict[str, Any]:
     """The incident as EIDO for the CAD: the object as last received, with corespond's
     status, disposition and dispatches written into it (read through the gate)."""
@@ -484,6 +532,7 @@ def export(incident_id: str, *, user: Any) -> dict[str, Any]:
         restrict(EidoIncident.objects.all(), user, purpose="EIDO export")
         .select_related("call", "call__program", "call__agency", "call__triage")
         .filter(incident_id=incident_id)
+        .order_by("pk")
         .first()
     )
     if held is None:
@@ -498,6 +547,13 @@ def export(incident_id: str, *, user: Any) -> dict[str, Any]:
         restrict(Encounter.objects.filter(call_id=call.pk), user, purpose="EIDO export")
     )
     document = copy.deepcopy(held.document)
+    if not _may_read_identity(user):
+        # The incident category travels without the people in it: names, mental state and
+        # the call-taker's notes about them are identity data.
+        for name in PERSON_COMPONENTS:
+            document.pop(name, None)
+        incident_refs = document["incidentComponent"][0]
+        incident_refs.pop("personReference", None)
     ours = f"agency-corespond-{call.agency.slug}"
     agencies = [a for a in document.get("agencyComponent", []) if a.get("$id") != ours]
     agencies.append(

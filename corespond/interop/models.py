@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 
 from corespond.core.access import GatedManager, GatedModel
+from corespond.core.models import Program
 from corespond.intake.models import Call
 
 
@@ -18,7 +19,9 @@ class EidoIncident(GatedModel):
     GATE_OWNER_PATH = "call__agency"
     GATE_PERSON_PATH = "call__encounters__people"
 
-    incident_id = models.CharField(max_length=255, unique=True)
+    # A CAD's incident ids are its own: two programs' CADs may use the same one.
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="+")
+    incident_id = models.CharField(max_length=255)
     call = models.OneToOneField(Call, on_delete=models.PROTECT, related_name="eido")
     eido_id = models.CharField(max_length=255)
     last_update = models.DateTimeField()
@@ -27,6 +30,11 @@ class EidoIncident(GatedModel):
     received_at = models.DateTimeField(auto_now=True)
 
     objects = GatedManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["program", "incident_id"], name="eido_incident_once")
+        ]
 
     def __str__(self) -> str:
         return f"EIDO {self.incident_id}"

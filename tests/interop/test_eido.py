@@ -157,3 +157,37 @@ def test_the_command_imports_a_file_of_eidos_and_reports_each(world, tmp_path):
     bad.write_text('{"$id": "x"}')
     with pytest.raises(CommandError, match="lastUpdateTimeStamp"):
         call_command("eido", "import", str(bad), "--user", "alice", stdout=StringIO())
+
+
+def test_an_incident_imported_from_cad_history_is_linked_not_made_twice(world):
+    from tests.factories import CallFactory
+
+    document = cad_eido()
+    incident = document["incidentComponent"][0]["incidentTrackingIdentifier"]
+    imported = CallFactory(program=world.program, agency=world.riverton, external_id=incident)
+    outcome = _receive(world, document)
+    assert outcome.result == eido.UPDATED and outcome.call_id == imported.pk
+    assert "imported earlier" in outcome.message
+    assert Call._base_manager.count() == 1
+
+
+def test_a_cad_clock_a_little_ahead_is_not_a_call_from_the_future(world):
+    from django.utils import timezone
+
+    ahead = timezone.now() + timedelta(minutes=2)
+    outcome = _receive(world, cad_eido(received=ahead, updated=ahead))
+    assert outcome.result == eido.CREATED
+    assert Call._base_manager.get().received_at <= timezone.now()
+
+
+def test_an_account_without_identity_gets_the_incident_without_its_people(world):
+    from corespond.core.vocab import Role
+    from tests.factories import UserFactory
+
+    made = _receive(world, cad_eido())
+    admin = UserFactory(username="riverton-admin", roles=[(world.riverton, Role.AGENCY_ADMIN)])
+    out = eido.export(made.incident_id, user=admin)
+    assert "personComponent" not in out and "notesComponent" not in out
+    assert "personReference" not in out["incidentComponent"][0]
+    assert out["vehicleComponent"]  # what is not about people still goes back
+    assert "personComponent" in eido.export(made.incident_id, user=world.alice)
