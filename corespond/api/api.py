@@ -24,9 +24,10 @@ from ninja.pagination import PageNumberPagination, paginate
 from corespond.api import schemas as s
 from corespond.api.auth import AnonymousRateThrottle, TokenAuth, TokenRateThrottle, need
 from corespond.api.models import Scope
-from corespond.core.access import AggregateOnly, programs_for
+from corespond.core.access import Action, AggregateOnly, audit_event, programs_for
 from corespond.core.models import Agency, Program
 from corespond.core.roles import DISPATCH_ROLES, OUTCOME_ROLES, require_role
+from corespond.intake.models import Call
 from corespond.intake.protocol import Facts, ProtocolError
 from corespond.interop import eido
 
@@ -460,7 +461,10 @@ def metrics_catalog(request: HttpRequest, filters: Query[s.MetricFilters]) -> An
         )
     except ValueError as exc:
         raise DjangoValidationError({"date_from": str(exc)}) from exc
-    return metrics.compute(scope, user=user)
+    values = metrics.compute(scope, user=user)
+    audit_event(user=user, action=Action.AGGREGATE, model=Call, ids=[], purpose="API metrics")
+    # Evaluators get small counts suppressed here as on the pages (spec/metrics.md).
+    return metrics.suppressed(values) if metrics.suppression_applies(user) else values
 
 
 # --- NENA EIDO ----------------------------------------------------------------------------

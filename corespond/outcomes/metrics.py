@@ -825,6 +825,41 @@ def suppressed_cells(cells: dict[str, int]) -> set[str]:
     return hidden
 
 
+def suppression_applies(user: Any) -> bool:
+    """Evaluators (and the public) get small counts suppressed and no identified rows."""
+    from corespond.core.access import roles_of
+
+    return Role.EVALUATOR in roles_of(user) and not user.is_superuser
+
+
+def suppressed(values: dict[str, Any]) -> dict[str, Any]:
+    """The catalog as evaluators may have it in machine form (the API): the rules of
+    :func:`display`, with ``null`` and ``"suppressed": true`` where the page says "<11"."""
+    out: dict[str, Any] = {}
+    for metric_id, metric in values.items():
+        shown = dict(metric)
+        value = shown.get("value")
+        if "denominator" in shown:
+            numerator, denominator = shown["numerator"], shown["denominator"]
+            if _small(numerator) or _small(denominator) or _small(denominator - numerator):
+                shown = {"value": None, "suppressed": True}
+        elif "n" in shown:
+            if shown["n"] < SUPPRESSION_THRESHOLD and value is not None:
+                shown = {"value": None, "suppressed": True}
+        elif isinstance(value, dict):
+            hidden = suppressed_cells(value)
+            shown["value"] = {k: None if k in hidden else v for k, v in value.items()}
+        elif isinstance(value, int) and _small(value):
+            shown = {"value": None, "suppressed": True}
+        for key, extra in list(shown.items()):
+            # Side counts (calls without police, people enrolled...) follow the same rule.
+            countable = isinstance(extra, int) and not isinstance(extra, bool)
+            if key != "value" and countable and _small(extra):
+                shown[key] = None
+        out[metric_id] = shown
+    return out
+
+
 def display(metric_id: str, metric: dict[str, Any], *, suppress: bool) -> str:
     """Human text for a metric. Where suppression applies (evaluators, the public), counts
     under 11 become "<11", and a rate is hidden when its numerator, its denominator or the

@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from corespond.core.access import Action, audit_event, programs_for, roles_of
+from corespond.core.access import Action, audit_event, programs_for
 from corespond.core.models import Program
 from corespond.core.roles import OUTCOME_ROLES, require_role
 from corespond.core.vocab import Disposition, Role
@@ -69,12 +69,6 @@ def _filter_form(request: HttpRequest) -> tuple[MetricsFilterForm, Any]:
     return form, programs
 
 
-def _suppressed_for(user: Any) -> bool:
-    """Evaluators (and the public) see small counts suppressed and no identified rows
-    (spec/metrics.md)."""
-    return Role.EVALUATOR in roles_of(user) and not user.is_superuser
-
-
 def _catalog_scope(request: HttpRequest) -> tuple[MetricsFilterForm, metrics.Filters | None]:
     """The metrics page's filters: the chosen program, and the dates as given (none: all
     time)."""
@@ -111,7 +105,7 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
         return render(request, "outcomes/metrics.html", {"form": form}, status=400)
     values = metrics.compute(filters, user=request.user)
     audit_event(user=request.user, action=Action.AGGREGATE, model=Call, ids=[], purpose="metrics")
-    suppress = _suppressed_for(request.user)
+    suppress = metrics.suppression_applies(request.user)
     drillable = records.drillable()
     for title, prefix in SECTIONS:
         rows = [
@@ -146,7 +140,7 @@ def records_page(request: HttpRequest) -> HttpResponse:
             request.GET.get("metric", ""),
             part=request.GET.get("part", "numerator"),
             user=request.user,
-            deidentified=_suppressed_for(request.user),
+            deidentified=metrics.suppression_applies(request.user),
             page=request.GET.get("page"),
         )
     except records.UnknownMetric as exc:
@@ -203,7 +197,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
     form, filters = _scope(request)
     if filters is None:
         return render(request, "outcomes/dashboard.html", {"form": form}, status=400)
-    suppress = _suppressed_for(request.user)
+    suppress = metrics.suppression_applies(request.user)
     values = dashboard.catalog(filters, user=request.user)
     months = dashboard.monthly(filters, user=request.user)
     audit_event(user=request.user, action=Action.AGGREGATE, model=Call, ids=[], purpose="dashboard")
@@ -300,7 +294,7 @@ def chart(request: HttpRequest, kind: str) -> HttpResponse:
     _, filters = _scope(request)
     if filters is None:
         return HttpResponse("Bad filters.", status=400, content_type="text/plain")
-    suppress = _suppressed_for(request.user)
+    suppress = metrics.suppression_applies(request.user)
     months = dashboard.monthly(filters, user=request.user)
     values = dashboard.catalog(filters, user=request.user)
     if suppress and dashboard.has_small_counts(months):

@@ -224,3 +224,14 @@ def test_the_token_command_issues_lists_and_revokes(world, capsys):
     call_command("token", "revoke", token.prefix)
     token.refresh_from_db()
     assert token.revoked_at is not None
+
+
+def test_an_evaluator_gets_the_catalog_with_small_counts_suppressed(world, client):
+    from tests.journey import finish_encounter
+
+    finish_encounter(world, given_name="Robin")
+    _, raw = token_issue(user=world.eve, name="evaluation", scopes=[Scope.METRICS_READ])
+    body = client.get(f"{BASE}/metrics", **bearer(raw)).json()
+    assert body["calls.total"] == {"value": None, "suppressed": True}  # one call
+    assert body["contact.engaged_rate"] == {"value": None, "suppressed": True}
+    assert AuditEvent.objects.filter(user=world.eve, purpose="API metrics").exists()
