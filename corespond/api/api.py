@@ -24,7 +24,7 @@ from ninja.pagination import PageNumberPagination, paginate
 from corespond.api import schemas as s
 from corespond.api.auth import AnonymousRateThrottle, TokenAuth, TokenRateThrottle, need
 from corespond.api.models import Scope
-from corespond.core.access import Action, AggregateOnly, audit_event, programs_for
+from corespond.core.access import Action, AggregateOnly, audit_event, programs_for, system
 from corespond.core.models import Agency, Program
 from corespond.core.roles import DISPATCH_ROLES, OUTCOME_ROLES, require_role
 from corespond.intake.models import Call
@@ -197,7 +197,6 @@ def call_get(request: HttpRequest, call_id: int) -> Any:
 )
 def call_new(request: HttpRequest, payload: s.CallIn) -> Any:
     """Record a call and triage it with the program's active protocol."""
-    from corespond.intake.selectors import calls_visible
     from corespond.intake.services import call_create
 
     user = need(request, Scope.CALLS_WRITE)
@@ -221,7 +220,13 @@ def call_new(request: HttpRequest, payload: s.CallIn) -> Any:
         latitude=payload.latitude,
         longitude=payload.longitude,
     )
-    found = calls_visible(user=user).select_related("triage", "program", "agency").get(pk=call.pk)
+    # The call just recorded goes back to whoever recorded it, whether or not the sharing
+    # policy lets the account read that agency's calls later: a 404 here would make the
+    # client send it again.
+    found = system(
+        Call.objects.select_related("triage", "program", "agency"),
+        reason="API: the call just recorded, to its sender",
+    ).get(pk=call.pk)
     return Status(201, found)
 
 

@@ -61,7 +61,8 @@ def assumptions_install_defaults(*, program: Program) -> list[CostAssumption]:
         for key, (v, lo, hi, source) in DEFAULTS.items()
         if key not in existing
     ]
-    CostAssumption.objects.bulk_create(created)
+    # Two first visits at once both find the rows missing: the second's are already there.
+    CostAssumption.objects.bulk_create(created, ignore_conflicts=True)
     return created
 
 

@@ -356,8 +356,10 @@ def costs_page(request: HttpRequest) -> HttpResponse:
     with its low, its high and its source); supervisors and evaluators read them."""
     require_role(request.user, OUTCOME_ROLES)
     form, programs = _filter_form(request)
-    chosen = request.POST.get("program") or request.GET.get("program")
-    program = programs.filter(pk=chosen).first() if chosen else programs.first()
+    chosen = request.POST.get("program") or request.GET.get("program") or ""
+    if chosen and not chosen.isdigit():
+        raise Http404("No such program.")
+    program = programs.filter(pk=int(chosen)).first() if chosen else programs.first()
     if program is None:
         raise Http404("No program to show.")
     editable = request.user.is_superuser or (

@@ -73,3 +73,8 @@ def test_others_read_the_assumptions_but_cannot_change_them(world, client) -> No
     assert _post(client, world, {K.OFFICER_HOUR_COST: {"value": 1}}).status_code == 403
     client.force_login(world.olga)
     assert client.get(reverse("outcomes:costs")).status_code == 403
+
+
+def test_a_program_that_is_not_a_number_is_not_found(world, client) -> None:
+    client.force_login(world.manny)
+    assert client.get(reverse("outcomes:costs") + "?program=abc").status_code == 404
