@@ -122,7 +122,9 @@ class Training(models.Model):
     )
     course = models.SlugField(max_length=64, help_text="A short code, e.g. cit-40h or cssrs.")
     completed_on = models.DateField()
-    expires_on = models.DateField(null=True, blank=True, help_text="Empty: does not expire.")
+    expires_on = models.DateField(
+        null=True, blank=True, help_text="The last day it counts. Empty: does not expire."
+    )
     note = models.CharField(max_length=200, blank=True)
 
     class Meta:

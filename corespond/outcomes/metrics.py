@@ -696,7 +696,8 @@ def _staff_metrics(encounters: QuerySet[Encounter]) -> dict[str, Any]:
 
 def _training_current(filters: Filters) -> dict[str, Any]:
     """Team members whose every course their program requires is current on the period's
-    last day (completed by then, not yet expired), over the programs' team members."""
+    last day (completed by then, expiring that day or later), over the programs' team
+    members (today's rosters: past seats are not kept)."""
     from corespond.dispatch.models import TeamMember, Training
 
     on = filters.date_to or timezone.localdate(timezone=filters.zone())
@@ -716,7 +717,7 @@ def _training_current(filters: Filters) -> dict[str, Any]:
         held: dict[int, set[str]] = {}
         valid = Training.objects.filter(
             user_id__in=members, course__in=required, completed_on__lte=on
-        ).filter(Q(expires_on__isnull=True) | Q(expires_on__gt=on))
+        ).filter(Q(expires_on__isnull=True) | Q(expires_on__gte=on))
         for user_id, course in valid.values_list("user_id", "course"):
             held.setdefault(user_id, set()).add(course)
         staff += len(members)

@@ -209,15 +209,15 @@ def test_training_current_counts_team_members_holding_every_required_course(hist
     end = START + timedelta(days=89)
     for user in (history.oscar, history.clara):
         Training.objects.create(user=user, course="cit-40h", completed_on=date(2025, 6, 1))
-    # Clara's C-SSRS is current; Oscar's expired before the period's end.
+    # Clara's C-SSRS counts through the period's last day; Oscar's lapsed the day before.
     Training.objects.create(
-        user=history.clara,
-        course="cssrs",
-        completed_on=date(2025, 1, 5),
-        expires_on=end + timedelta(days=1),
+        user=history.clara, course="cssrs", completed_on=date(2025, 1, 5), expires_on=end
     )
     Training.objects.create(
-        user=history.oscar, course="cssrs", completed_on=date(2024, 1, 5), expires_on=end
+        user=history.oscar,
+        course="cssrs",
+        completed_on=date(2024, 1, 5),
+        expires_on=end - timedelta(days=1),
     )
     assert compute(history)["staff.training_current_rate"] == {
         "value": 1 / len(members),
