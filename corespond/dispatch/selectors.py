@@ -17,6 +17,17 @@ from corespond.intake.protocol import Decision, Facts
 from corespond.intake.protocols_store import active_protocol
 
 
+def is_co_response(team_id: int | None) -> bool:
+    """An officer and at least one other member (clinician, medic, peer) on the team."""
+    from corespond.core.vocab import Role
+    from corespond.dispatch.models import TeamMember
+
+    if team_id is None:
+        return False
+    roles = set(TeamMember.objects.filter(team_id=team_id).values_list("role", flat=True))
+    return Role.OFFICER in roles and bool(roles - {Role.OFFICER})
+
+
 def teams_for(*, user: Any) -> QuerySet[Team]:
     qs = Team.objects.select_related("program", "agency").prefetch_related("members__user")
     if user.is_superuser:

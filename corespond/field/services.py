@@ -16,6 +16,7 @@ from corespond.core.roles import ENCOUNTER_ROLES, require_role
 from corespond.core.vocab import ContactOutcome, DataCategory, Role, UnitStatus
 from corespond.core.vocab import Intervention as InterventionKind
 from corespond.dispatch.models import Assignment, Team
+from corespond.dispatch.selectors import is_co_response
 from corespond.dispatch.services import status_when_free
 from corespond.field import cssrs
 from corespond.field.models import (
@@ -45,6 +46,9 @@ STAMP_STATUS = {
 # while the clinician stays. It lies between arrival and the team's clearance.
 OFFICER_CLEARED = "officer_cleared_at"
 ERR_OFFICER_CLEARED = "The officer can only clear after the team arrived and before it cleared."
+ERR_NOT_CO_RESPONSE = (
+    "Only a co-response team (an officer and a clinician) has an officer to clear."
+)
 # What the team may correct by hand. Received and dispatched belong to intake and dispatch.
 TEAM_TIMESTAMP_FIELDS = tuple(STAMP_STATUS)
 RECORD_FIELDS = frozenset(
@@ -182,6 +186,8 @@ def encounter_stamp(
         raise ValidationError(ERR_UNKNOWN_STAMP.format(stamp=stamp))
     where = _checked_position(position)
     encounter = _encounter_for_change(actor, encounter_id)
+    if stamp == OFFICER_CLEARED and not is_co_response(encounter.team_id):
+        raise ValidationError(ERR_NOT_CO_RESPONSE)
     if getattr(encounter, stamp) is not None:
         # A second tap (the partner's phone, a double tap) changes nothing, status included:
         # re-tapping "en route" after "arrived" must not move the team backwards.

@@ -19,7 +19,6 @@ from corespond.care import services as care_services
 from corespond.core.access import acting_user
 from corespond.core.roles import ENCOUNTER_ROLES, require_role
 from corespond.core.vocab import Intervention as InterventionKind
-from corespond.core.vocab import Role
 from corespond.dispatch.selectors import open_assignment_for_member
 from corespond.field import cssrs, selectors, services
 from corespond.field.forms import (
@@ -47,15 +46,12 @@ STAMP_LABELS = [
 
 
 def _stamp_labels(encounter: Encounter) -> list[tuple[str, str]]:
-    """The stamp buttons; a co-response team (an officer and someone else) also gets one for
-    the officer leaving while the clinician stays."""
-    from corespond.dispatch.models import TeamMember
+    """The stamp buttons; a co-response team also gets one for the officer leaving while
+    the clinician stays."""
+    from corespond.dispatch.selectors import is_co_response
 
     labels = list(STAMP_LABELS)
-    if encounter.team_id is None:
-        return labels
-    roles = set(TeamMember.objects.filter(team_id=encounter.team_id).values_list("role", flat=True))
-    if Role.OFFICER in roles and roles - {Role.OFFICER}:
+    if is_co_response(encounter.team_id):
         labels.insert(-1, ("officer_cleared_at", "Officer cleared"))
     return labels
 

@@ -583,7 +583,8 @@ def _frequent_utilizers(filters: Filters) -> int:
 
 
 def _team_makeup() -> dict[int, tuple[int, int]]:
-    """Per team: how many officers, and how many other members (clinicians, medics, peers)."""
+    """Per team: how many officers, and how many other members (clinicians, medics, peers).
+    One query for every team (``dispatch.selectors.is_co_response`` asks of one team)."""
     from corespond.dispatch.models import TeamMember
 
     rows = (

@@ -241,3 +241,38 @@ def test_an_impossible_position_is_refused_and_nothing_is_stamped(
     encounter.refresh_from_db()
     assert encounter.en_route_at is None
     assert _team(world).status == UnitStatus.DISPATCHED
+
+
+def test_the_officer_of_a_co_response_team_clears_after_arrival_without_moving_the_team(
+    world, encounter
+) -> None:
+    with pytest.raises(ValidationError, match="after the team arrived"):
+        services.encounter_stamp(
+            actor=world.oscar, encounter_id=encounter.pk, stamp="officer_cleared_at"
+        )
+    services.encounter_stamp(actor=world.oscar, encounter_id=encounter.pk, stamp="arrived_at")
+    services.encounter_stamp(
+        actor=world.oscar, encounter_id=encounter.pk, stamp="officer_cleared_at"
+    )
+    found = system(Encounter.objects.all(), reason="t").get(pk=encounter.pk)
+    assert found.officer_cleared_at is not None and found.cleared_at is None
+    assert Team.objects.get(pk=world.team.pk).status == UnitStatus.ON_SCENE
+
+
+def test_a_team_without_an_officer_has_no_officer_to_clear(world) -> None:
+    call = make_call(world)
+    medics = encounter_of(
+        unit_assign(
+            actor=world.alice,
+            call_id=call.pk,
+            team_id=world.medic_team.pk,
+            override_reason="CR-1 busy",
+        )
+    )
+    from corespond.dispatch.models import TeamMember
+
+    TeamMember.objects.create(team=world.medic_team, user=world.clara, role="clinician")
+    actor = world.clara
+    services.encounter_stamp(actor=actor, encounter_id=medics.pk, stamp="arrived_at")
+    with pytest.raises(ValidationError, match="co-response team"):
+        services.encounter_stamp(actor=actor, encounter_id=medics.pk, stamp="officer_cleared_at")
