@@ -3,16 +3,33 @@ document is generated from these."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any, Literal
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
+from pydantic import AfterValidator
 
 from corespond.core.vocab import CallSource, CallType, ReferralStatus
 
 CallTypeCode = Literal[tuple(CallType.values)]  # type: ignore[valid-type]
 CallSourceCode = Literal[tuple(CallSource.values)]  # type: ignore[valid-type]
 ReferralStatusCode = Literal[tuple(ReferralStatus.values)]  # type: ignore[valid-type]
+
+
+def _sane_moment(value: datetime) -> datetime:
+    """A time the databases can hold: years 2000-2100 and a real UTC offset (PostgreSQL
+    refuses offsets beyond about 15 hours; an offset-less time is read as UTC)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    offset = value.utcoffset() or timedelta(0)
+    if abs(offset) > timedelta(hours=14):
+        raise ValueError("the UTC offset must lie between -14:00 and +14:00")
+    if not 2000 <= value.year <= 2100:
+        raise ValueError("the year must lie between 2000 and 2100")
+    return value.astimezone(UTC)
+
+
+Moment = Annotated[datetime, AfterValidator(_sane_moment)]
 
 
 class ErrorBody(Schema):
@@ -71,8 +88,8 @@ class CallOut(Schema):
 
 
 class CallFilters(Schema):
-    since: datetime | None = Field(None, description="Received at or after (ISO 8601)")
-    until: datetime | None = Field(None, description="Received before (ISO 8601)")
+    since: Moment | None = Field(None, description="Received at or after (ISO 8601)")
+    until: Moment | None = Field(None, description="Received before (ISO 8601)")
     status: Literal["waiting", "assigned", "closed"] | None = None
 
 
@@ -81,7 +98,7 @@ class CallIn(Schema):
         None, max_length=64, description="Program slug; optional if the account has one"
     )
     agency: str = Field(..., max_length=64, description="Slug of the agency taking the call")
-    received_at: datetime | None = Field(None, description="Default: now")
+    received_at: Moment | None = Field(None, description="Default: now")
     call_type: CallTypeCode  # type: ignore[valid-type]
     address: str = Field(..., min_length=1, max_length=200)
     behavioral_health: bool = False

@@ -235,3 +235,10 @@ def test_an_evaluator_gets_the_catalog_with_small_counts_suppressed(world, clien
     assert body["calls.total"] == {"value": None, "suppressed": True}  # one call
     assert body["contact.engaged_rate"] == {"value": None, "suppressed": True}
     assert AuditEvent.objects.filter(user=world.eve, purpose="API metrics").exists()
+
+
+def test_times_the_database_cannot_hold_are_refused_not_crashed_on(world, client, cad):
+    for since in ("0186-03-29T17:27:46-21:43", "2026-01-01T00:00:00+15:00", "9999-01-01T00:00"):
+        response = client.get(f"{BASE}/encounters", {"since": since}, **bearer(cad))
+        assert response.status_code == 422, since
+        assert response.json()["error"]["details"][0]["field"] == "query.since"
