@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI, Query, Schema
+from ninja import Field, NinjaAPI, Query, Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as RequestInvalid
 from ninja.renderers import JSONRenderer
@@ -126,9 +126,10 @@ def _base(request: HttpRequest) -> str:
 
 
 def _window(dates: list[str]) -> tuple[date | None, date | None]:
-    """FHIR ``date`` search parameters at day precision: ``ge``/``gt``/``le``/``lt``/``eq``."""
-    since: date | None = None
-    until: date | None = None
+    """FHIR ``date`` search parameters at day precision (``eq``, ``ge``, ``gt``, ``le``,
+    ``lt``) as the first and the last day included: ``bundle`` takes both inclusive."""
+    first: date | None = None
+    last: date | None = None
     for raw in dates:
         found = _DATE.match(raw)
         if not found:
@@ -137,16 +138,16 @@ def _window(dates: list[str]) -> tuple[date | None, date | None]:
         if not date(2000, 1, 1) <= day <= date(2100, 12, 31):
             raise ValueError(f"date={raw!r}: outside the years 2000-2100")
         if prefix in ("ge", "eq"):
-            since = day
-        if prefix == "gt":
-            since = day + timedelta(days=1)
-        if prefix in ("lt",):
-            until = day
+            first = day
+        elif prefix == "gt":
+            first = day + timedelta(days=1)
         if prefix in ("le", "eq"):
-            until = day + timedelta(days=1)
-    if since and until and until <= since:
+            last = day
+        elif prefix == "lt":
+            last = day - timedelta(days=1)
+    if first and last and last < first:
         raise ValueError("The date range is empty: its end comes before its start.")
-    return since, until
+    return first, last
 
 
 @fhir_api.get(
@@ -209,8 +210,10 @@ def patient_read(request: HttpRequest, patient_id: str) -> Any:
 
 
 class Period(Schema):
-    start: date | None = None
-    end: date | None = None
+    start: date | None = Field(None, ge=date(2000, 1, 1), le=date(2100, 12, 31))
+    end: date | None = Field(
+        None, ge=date(2000, 1, 1), le=date(2100, 12, 31), description="The last day included"
+    )
 
 
 @fhir_api.get(
@@ -221,14 +224,13 @@ class Period(Schema):
 def patient_everything(request: HttpRequest, patient_id: str, period: Query[Period]) -> Any:
     user = need(request, Scope.FHIR_READ)
     person = _person(patient_id, "Patient")
-    until = period.end + timedelta(days=1) if period.end else None
-    if period.start and until and until <= period.start:
+    if period.start and period.end and period.end < period.start:
         raise ValueError("end must not come before start")
     return fhir.bundle(
         person_id=person,
         user=user,
         since=period.start,
-        until=until,
+        until=period.end,
         kind="searchset",
         base_url=_base(request),
     )
@@ -249,12 +251,12 @@ def search(request: HttpRequest, resource_type: str, params: Query[Search]) -> A
     if resource_type not in SEARCHABLE:
         raise HttpError(404, f"{resource_type!r} is not searched here: {', '.join(SEARCHABLE)}")
     person = _person(params.patient, "patient")
-    since, until = _window(params.date)
+    first, last = _window(params.date)
     found = fhir.bundle(
         person_id=person,
         user=user,
-        since=since,
-        until=until,
+        since=first,
+        until=last,
         kind="searchset",
         base_url=_base(request),
     )

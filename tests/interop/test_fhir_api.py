@@ -54,6 +54,32 @@ def test_a_partner_searches_by_patient_and_date(world, scene, client) -> None:  
     assert patient_only["name"][0]["family"] == "Marsh"
 
 
+def test_date_searches_include_exactly_the_days_asked_for(world, scene, client) -> None:  # noqa: F811
+    headers = _bearer(world.kim)
+    patient = f"Patient/person-{scene['person'].pk}"
+    day = timezone.localtime(scene["encounter"].received_at, world.program.tzinfo).date()
+    before, after = day - timedelta(days=1), day + timedelta(days=1)
+    expected = {
+        f"eq{day}": 1,
+        f"le{day}": 1,
+        f"lt{day}": 0,
+        f"lt{after}": 1,
+        f"gt{day}": 0,
+        f"gt{before}": 1,
+        f"ge{after}": 0,
+        f"le{before}": 0,
+    }
+    for search, total in expected.items():
+        found = client.get(f"/fhir/Encounter?patient={patient}&date={search}", **headers)
+        assert found.json()["total"] == total, search
+    everything = f"/fhir/Patient/person-{scene['person'].pk}/$everything"
+    kinds = lambda q: {  # noqa: E731
+        e["resource"]["resourceType"] for e in client.get(everything + q, **headers).json()["entry"]
+    }
+    assert "Encounter" in kinds(f"?start={day}&end={day}")
+    assert "Encounter" not in kinds(f"?start={before}&end={before}")
+
+
 def test_the_gate_decides_what_a_partner_account_reads(world, scene, client) -> None:  # noqa: F811
     officer = _bearer(world.oscar)
     patient = f"Patient/person-{scene['person'].pk}"
