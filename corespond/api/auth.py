@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja.errors import HttpError
+from ninja.errors import HttpError, Throttled
 from ninja.security import HttpBearer
 from ninja.throttling import AnonRateThrottle, AuthRateThrottle
 
@@ -34,6 +34,11 @@ class TokenAuth(HttpBearer):
         found = ApiToken.objects.select_related("user").filter(digest=digest_of(token)).first()
         now = timezone.now()
         if found is None or not found.usable(now):
+            # Authentication runs before the throttles, so failed tokens are counted here,
+            # per address: guessing tokens is slowed to the anonymous rate.
+            guard = AnonymousRateThrottle()
+            if not guard.allow_request(request):
+                raise Throttled(int(guard.wait() or 60))
             return None
         if found.last_used_at is None or now - found.last_used_at > LAST_USED_GRAIN:
             ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)

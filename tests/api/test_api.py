@@ -242,3 +242,9 @@ def test_times_the_database_cannot_hold_are_refused_not_crashed_on(world, client
         response = client.get(f"{BASE}/encounters", {"since": since}, **bearer(cad))
         assert response.status_code == 422, since
         assert response.json()["error"]["details"][0]["field"] == "query.since"
+
+
+def test_guessing_tokens_is_slowed_to_the_anonymous_rate(world, client, settings):
+    settings.API_ANON_RATE_LIMIT = "3/min"
+    codes = [client.get(f"{BASE}/calls", **bearer(f"crsp_guess{i}")).status_code for i in range(4)]
+    assert codes == [401, 401, 401, 429]

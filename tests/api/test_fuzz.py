@@ -38,6 +38,7 @@ def test_the_api_survives_schemathesis(
     world, live_server, settings, tmp_path, document, persona
 ) -> None:
     settings.API_RATE_LIMIT = "100000/min"
+    settings.API_ANON_RATE_LIMIT = "100000/min"
     finish_encounter(world, given_name="Robin")
     _, raw = token_issue(user=getattr(world, persona), name="fuzz", scopes=list(Scope.values))
     runner = shutil.which("schemathesis", path=str(Path(sys.executable).parent))
