@@ -5,9 +5,12 @@ Both paths start from the metric's :class:`~corespond.outcomes.metrics.RecordSet
 conditions the catalog counts with. Staff who may read the records get them through the
 access gate (``restrict`` with the view action: the sharing policy decides which, and every
 read is audited) with links to the record pages. Evaluators hold counts, not rows: they get
-de-identified rows, read here and nowhere else, with a stable pseudonym in place of the
-record's id, the month in place of the time, no free text and nothing about the person, and
-none at all when fewer than 11 records lie behind the number (the small-cell rule).
+de-identified rows, read here and nowhere else: a pseudonym that differs from listing to
+listing in place of the record's id, the month in place of the time, the call or response
+type and the response minutes; no outcome or flag columns (they would let suppressed counts
+be tallied), no free text, nothing about the person. None at all when the number itself is
+suppressed for them, when fewer than 11 records lie behind it, or when a month of the list
+holds fewer than 11 (the small-cell rule).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncMonth
 from django.urls import reverse
 from django.utils import timezone
@@ -71,12 +74,8 @@ def records(
     condition = found.numerator if part == "numerator" else found.denominator
     if condition is None:
         raise UnknownMetric(f"{metric_id} has no denominator")
-    if found.model is Call:
-        base: QuerySet[Any] = Call.objects.filter(filters.call_q()).filter(condition)
-    else:
-        base = Encounter.objects.filter(filters.call_q("call__")).filter(condition)
-        if filters.team_id:
-            base = base.filter(team_id=filters.team_id)
+    scope = _scope(found.model, filters)
+    base = scope.filter(condition)
     kind = "call" if found.model is Call else "encounter"
     # What the metric counted: the aggregate scope, the same as the catalog's.
     counted = restrict(base, user, action=Action.AGGREGATE, purpose="metric records")
@@ -89,10 +88,32 @@ def records(
         deidentified=deidentified,
     )
     if deidentified:
+        if _metric_suppressed(found, scope, user):
+            result.suppressed = True
+            return result
         _deidentified(result, counted, filters, user, page)
     else:
         _identified(result, base, filters, user, page)
     return result
+
+
+def _scope(model: type[Call] | type[Encounter], filters: metrics.Filters) -> QuerySet[Any]:
+    if model is Call:
+        return Call.objects.filter(filters.call_q())
+    scope = Encounter.objects.filter(filters.call_q("call__"))
+    return scope.filter(team_id=filters.team_id) if filters.team_id else scope
+
+
+def _metric_suppressed(found: metrics.RecordSet, scope: QuerySet[Any], user: Any) -> bool:
+    """Whether the number itself is shown to evaluators as suppressed: then neither its
+    numerator's nor its denominator's rows are listed (either would give it away)."""
+    counted = restrict(scope, user, action=Action.AGGREGATE, purpose="metric records")
+    numerator = counted.filter(found.numerator).count()
+    if found.denominator is None:
+        metric: dict[str, Any] = {"value": numerator}
+    else:
+        metric = metrics.rate(numerator, counted.filter(found.denominator).count())
+    return bool(metrics.suppressed({"m": metric})["m"].get("suppressed"))
 
 
 def _identified(
@@ -133,12 +154,13 @@ def _identified(
         result.rows.append({"link": link, "cells": [reference, when, *cells]})
 
 
-def pseudonym(kind: str, pk: int) -> str:
-    """A stable stand-in for a record's id: the same record gets the same pseudonym on every
-    page and export of this installation, and it cannot be turned back into the id without
-    the installation's secret key."""
-    digest = hmac.new(settings.SECRET_KEY.encode(), f"{kind}:{pk}".encode(), hashlib.sha256)
-    return digest.hexdigest()[:10]
+def pseudonym(kind: str, pk: int, listing: str) -> str:
+    """A stand-in for a record's id within one listing (a metric's numerator or
+    denominator): stable across its pages, different in every other listing, so rows of
+    several lists cannot be joined into one record; it cannot be turned back into the id
+    without the installation's secret key."""
+    message = f"{kind}:{pk}:{listing}".encode()
+    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()[:10]
 
 
 def _deidentified(
@@ -151,34 +173,31 @@ def _deidentified(
     month = TruncMonth("received_at", tzinfo=zone)
     # The user's aggregate scope, restamped for this one read of whitelisted columns.
     rows = system(counted, reason="metrics: de-identified records").annotate(month=month)
+    # A month with fewer than 11 rows would show a count the dashboard suppresses.
+    per_month = rows.values("month").annotate(n=Count("pk")).order_by()
+    if any(m["n"] < metrics.SUPPRESSION_THRESHOLD for m in per_month):
+        result.suppressed = True
+        return
+    # No outcome or flag columns: each would let other, suppressed counts be tallied.
     if result.kind == "call":
-        fields = ["pk", "month", "call_type", "behavioral_health", "triage__eligible"]
-        result.columns = ["Record", "Month", "Type", "Behavioural health", "Eligible"]
+        fields = ["pk", "month", "call_type"]
+        result.columns = ["Record", "Month", "Call type"]
     else:
-        fields = ["pk", "month", "team__response_type", "contact_outcome", "disposition"]
-        fields += [f"{a}_at" for a in ("received", "arrived")]
-        result.columns = ["Record", "Month", "Response type", "Contact", "Disposition"]
-        result.columns.append("Response (min)")
+        fields = ["pk", "month", "team__response_type", "received_at", "arrived_at"]
+        result.columns = ["Record", "Month", "Response type", "Response (min)"]
     result.page = Paginator(rows.order_by("-month", "pk").values(*fields), PAGE_SIZE).get_page(page)
     ids = []
     for row in result.page.object_list:
         ids.append(row["pk"])
-        cells: list[Any] = [pseudonym(result.kind, row["pk"]), f"{row['month']:%Y-%m}"]
+        listing = f"{result.metric_id}/{result.part}"
+        cells: list[Any] = [pseudonym(result.kind, row["pk"], listing), f"{row['month']:%Y-%m}"]
         if result.kind == "call":
-            cells += [
-                row["call_type"],
-                "yes" if row["behavioral_health"] else "no",
-                "yes" if row["triage__eligible"] else "no",
-            ]
+            cells.append(row["call_type"])
         else:
             received, arrived = row["received_at"], row["arrived_at"]
             minutes = (arrived - received).total_seconds() / 60 if received and arrived else None
-            cells += [
-                row["team__response_type"] or "",
-                row["contact_outcome"],
-                row["disposition"],
-                f"{minutes:.0f}" if minutes is not None and minutes >= 0 else "",
-            ]
+            shown = f"{minutes:.0f}" if minutes is not None and minutes >= 0 else ""
+            cells += [row["team__response_type"] or "", shown]
         result.rows.append({"link": "", "cells": cells})
     model = Call if result.kind == "call" else Encounter
     audit_event(

@@ -118,7 +118,10 @@ def test_evaluators_get_de_identified_rows(records, client) -> None:
     assert not any(ref in html for ref in references)
     assert not re.search(r"/calls/\d+/", html)  # no links to the records
     call = Call._base_manager.filter(received_at=at(10)).get()
-    assert drill.pseudonym("call", call.pk) in html
+    assert drill.pseudonym("call", call.pk, "calls.eligible/numerator") in html
+    # The same call has another pseudonym in another listing: lists cannot be joined.
+    assert drill.pseudonym("call", call.pk, "calls.total/numerator") not in html
+    assert "Eligible" not in html.split('data-testid="records"')[1]  # no flag columns
     assert AuditEvent.objects.filter(
         user=records.eve, model="intake.Call", purpose="de-identified metric records"
     ).exists()
@@ -151,3 +154,17 @@ def test_the_catalog_and_the_dashboard_link_their_numbers_to_the_records(records
     board = client.get(reverse("outcomes:dashboard") + query).content.decode()
     assert "/outcomes/records/?metric=calls.eligible_served_rate&amp;" in board
     assert "/outcomes/records/?metric=disposition.share.arrest&amp;" in board
+
+
+def test_evaluators_get_no_rows_behind_a_suppressed_rate_not_even_its_denominator(
+    records, client
+) -> None:
+    _many_calls(records, 12)
+    client.force_login(records.eve)
+    base = (
+        reverse("outcomes:records")
+        + f"?metric=outcome.ed_rate&program={records.program.pk}&date_from={DAY}&date_to={DAY}"
+    )
+    for part in ("numerator", "denominator"):
+        html = client.get(f"{base}&part={part}").content.decode()
+        assert 'data-testid="suppressed"' in html, part
