@@ -131,7 +131,11 @@ class _Records:
 
 
 def _read(
-    user: Any, person_id: int, since: date | datetime | None, until: date | datetime | None
+    user: Any,
+    person_id: int,
+    since: date | datetime | None,
+    until: date | datetime | None,
+    only: frozenset[str] | None = None,
 ) -> _Records:
     person = (
         restrict(Person.objects.filter(pk=person_id), user, purpose=PURPOSE)
@@ -146,6 +150,10 @@ def _read(
         raise ValueError(ERR_RANGE)
     records = _Records(person=person)
 
+    def wanted(*kinds: str) -> bool:
+        # Only what will be sent is read: every read is audited as a disclosure.
+        return only is None or any(kind in only for kind in kinds)
+
     links = restrict(
         EncounterPerson.objects.filter(person_id=person.pk), user, purpose=PURPOSE
     ).values_list("encounter_id", "involvement")
@@ -155,24 +163,28 @@ def _read(
     }
     # Screenings and referrals are the user's to see only where their category allows
     # (an officer's role holds neither): the gate's filter decides, not this module.
-    records.screenings = list(
-        _window(
-            restrict(Screening.objects.filter(person_id=person.pk), user, purpose=PURPOSE),
-            "screened_at",
-            start,
-            end,
-        ).order_by("screened_at", "pk")
-    )
-    records.referrals = list(
-        _window(
-            restrict(Referral.objects.filter(person_id=person.pk), user, purpose=PURPOSE),
-            "created_at",
-            start,
-            end,
+    records.screenings = []
+    if wanted("QuestionnaireResponse", "Observation"):
+        records.screenings = list(
+            _window(
+                restrict(Screening.objects.filter(person_id=person.pk), user, purpose=PURPOSE),
+                "screened_at",
+                start,
+                end,
+            ).order_by("screened_at", "pk")
         )
-        .select_related("resource")
-        .order_by("created_at", "pk")
-    )
+    records.referrals = []
+    if wanted("ServiceRequest", "Task"):
+        records.referrals = list(
+            _window(
+                restrict(Referral.objects.filter(person_id=person.pk), user, purpose=PURPOSE),
+                "created_at",
+                start,
+                end,
+            )
+            .select_related("resource")
+            .order_by("created_at", "pk")
+        )
     # The person's own crises in the range, and any encounter a screening or referral in the
     # bundle points at (so that its reference resolves), where the user may see it.
     own = Q(pk__in=records.subject_of)
@@ -183,12 +195,13 @@ def _read(
     pointed_at = {s.encounter_id for s in records.screenings} | {
         r.encounter_id for r in records.referrals if r.encounter_id is not None
     }
-    records.encounters = list(
-        restrict(Encounter.objects.filter(own | Q(pk__in=pointed_at)), user, purpose=PURPOSE)
-        .select_related("call__agency", "call__triage", "team__agency")
-        .order_by("received_at", "pk")
-    )
-    records.consents = _consents(user, person, start, end)
+    if wanted("Encounter"):
+        records.encounters = list(
+            restrict(Encounter.objects.filter(own | Q(pk__in=pointed_at)), user, purpose=PURPOSE)
+            .select_related("call__agency", "call__triage", "team__agency")
+            .order_by("received_at", "pk")
+        )
+    records.consents = _consents(user, person, start, end) if wanted("Consent") else []
     return records
 
 
@@ -226,6 +239,7 @@ def bundle(
     until: date | datetime | None = None,
     kind: str = "collection",
     base_url: str | None = None,
+    only: frozenset[str] | None = None,
 ) -> dict[str, Any]:
     """One person's records as a FHIR R4 Bundle (a JSON-ready dict), as ``user`` may see them.
 
@@ -234,13 +248,16 @@ def bundle(
     referrals by ``created_at``, and consents in force at some time in between. ``kind`` is
     "collection", or "searchset" for a search answer (the person's records are matches, the
     Patient and Organizations are included). ``base_url`` is the FHIR server base the
-    entries' fullUrls use (a view passes its own). Raises Http404 if the user may not see
-    the person; ValueError for a range that ends before it starts or an unknown kind.
+    entries' fullUrls use (a view passes its own). ``only`` names the resource types wanted
+    (the Patient always comes): the others are not read at all, so the audit log and the
+    person's accounting of disclosures list only what was sent. Raises Http404 if the user
+    may not see the person; ValueError for a range that ends before it starts or an unknown
+    kind.
     """
     if kind not in BUNDLE_TYPES:
         raise ValueError(f"kind must be one of {', '.join(BUNDLE_TYPES)}")
     base = (base_url or getattr(settings, "FHIR_BASE_URL", "") or DEFAULT_BASE_URL).rstrip("/")
-    records = _read(user, person_id, since, until)
+    records = _read(user, person_id, since, until, only)
     person = records.person
     now = timezone.now()
     shown = {e.pk for e in records.encounters}

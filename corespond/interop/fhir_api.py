@@ -205,7 +205,7 @@ def metadata(request: HttpRequest) -> Any:
 def patient_read(request: HttpRequest, patient_id: str) -> Any:
     user = need(request, Scope.FHIR_READ)
     person = _person(patient_id, "Patient")
-    found = fhir.bundle(person_id=person, user=user, base_url=_base(request))
+    found = fhir.bundle(person_id=person, user=user, base_url=_base(request), only=frozenset())
     return next(e["resource"] for e in found["entry"] if e["resource"]["resourceType"] == "Patient")
 
 
@@ -259,6 +259,7 @@ def search(request: HttpRequest, resource_type: str, params: Query[Search]) -> A
         until=last,
         kind="searchset",
         base_url=_base(request),
+        only=frozenset({resource_type}),
     )
     entries = [
         {**e, "search": {"mode": "match"}}

@@ -129,3 +129,16 @@ def test_errors_are_operation_outcomes(world, client) -> None:
     metadata = client.get("/fhir/metadata").json()
     assert metadata["resourceType"] == "CapabilityStatement"
     _valid(metadata)
+
+
+def test_a_search_for_one_type_reads_and_audits_only_that_type(world, scene, client) -> None:  # noqa: F811
+    from corespond.core.models import AuditEvent
+
+    headers = _bearer(world.kim)
+    before = set(AuditEvent.objects.values_list("pk", flat=True))
+    found = client.get(f"/fhir/Consent?patient=person-{scene['person'].pk}", **headers)
+    assert found.status_code == 200
+    read = set(AuditEvent.objects.exclude(pk__in=before).values_list("model", flat=True).distinct())
+    assert "field.Screening" not in read and "care.Referral" not in read
+    assert "field.Encounter" not in read
+    assert "people.Person" in read  # the read itself is on record
