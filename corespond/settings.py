@@ -227,6 +227,18 @@ DEFAULT_PROGRAM_TIMEZONE = env("CORESPOND_DEFAULT_TIMEZONE", "America/Los_Angele
 # run `corespond shifts --watch` or a timer yourself).
 SHIFT_TICK_SECONDS = envint("CORESPOND_SHIFT_TICK_SECONDS", 30)
 
+# A shared cache (Redis) when several server processes must agree: API rate limits and
+# the dashboard's short-lived figures. Without it each process keeps its own, in memory.
+CACHE_URL = env("CORESPOND_CACHE_URL")
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "corespond",
+        }
+    }
+
 # The REST API's rate limits ("<n>/<s|min|h|d>"): per token, and per address for requests
 # without a valid token. Counted in the cache: per process unless the cache is shared.
 API_RATE_LIMIT = env("CORESPOND_API_RATE_LIMIT", "600/min")

@@ -83,6 +83,32 @@ def test_secret_can_come_from_a_file(tmp_path: Path) -> None:
     assert result.stdout.strip().splitlines()[-1] == "k" * 60
 
 
+def test_a_redis_cache_url_makes_the_cache_shared(tmp_path: Path) -> None:
+    """With CORESPOND_CACHE_URL the cache (API rate limits, dashboard figures) is Redis, so
+    two processes see each other's counts: one writes, a second process reads it back."""
+    import socket
+    import uuid
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError:
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    key = f"test-{uuid.uuid4().hex}"
+    url = {"CORESPOND_CACHE_URL": "redis://127.0.0.1:6379/1"}
+    write = f"from django.core.cache import cache; cache.set('{key}', 41, 30); print('ok')"
+    read = (
+        "from django.conf import settings; from django.core.cache import cache; "
+        f"print(settings.CACHES['default']['BACKEND'], cache.get('{key}'))"
+    )
+    assert run(["manage", "shell", "-c", write], tmp_path, **url).returncode == 0
+    result = run(["manage", "shell", "-c", read], tmp_path, **url)
+    assert result.stdout.strip().splitlines()[-1] == (
+        "django.core.cache.backends.redis.RedisCache 41"
+    )
+
+
 def test_bad_boolean_in_the_environment_is_a_clear_error(tmp_path: Path) -> None:
     result = run(["manage", "check"], tmp_path, DEBUG="maybe")
     assert result.returncode != 0
