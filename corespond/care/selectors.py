@@ -172,8 +172,11 @@ def outreach_list(
     since = now - timedelta(days=program.outreach_days)
     counted = (
         restrict(
+            # Crises are the person's own: calls they made for someone else do not count.
             EncounterPerson.objects.filter(
-                encounter__call__program=program, encounter__received_at__gte=since
+                encounter__call__program=program,
+                encounter__received_at__gte=since,
+                involvement=EncounterPerson.Involvement.SUBJECT,
             ),
             user,
         )

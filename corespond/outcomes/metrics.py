@@ -488,8 +488,11 @@ def _people_metrics(encounters: QuerySet[Encounter], filters: Filters) -> dict[s
     from corespond.field.models import EncounterPerson
 
     reason = "metrics: people counts"
+    # People are the people in crisis: a caller or a relative linked to an encounter was not
+    # served by it and had no crisis.
+    crisis = Q(involvement=EncounterPerson.Involvement.SUBJECT)
     in_scope = system(
-        EncounterPerson.objects.filter(encounter__in=encounters.values("pk")), reason=reason
+        EncounterPerson.objects.filter(crisis, encounter__in=encounters.values("pk")), reason=reason
     )
     served_ids = in_scope.filter(encounter__contact_outcome=ContactOutcome.ENGAGED).values(
         "person_id"
@@ -503,7 +506,7 @@ def _people_metrics(encounters: QuerySet[Encounter], filters: Filters) -> dict[s
     by_person = [F("person_id")]
     in_order = [F("at").asc(), F("pk").asc()]
     near_another = (
-        system(EncounterPerson.objects.filter(person_id__in=served_ids), reason=reason)
+        system(EncounterPerson.objects.filter(crisis, person_id__in=served_ids), reason=reason)
         .annotate(at=F("encounter__call__received_at"))
         .annotate(
             before=Window(Lag("at"), partition_by=by_person, order_by=in_order),
@@ -527,7 +530,7 @@ def _people_metrics(encounters: QuerySet[Encounter], filters: Filters) -> dict[s
         enrolled.setdefault(person_id, created)
     times_of: dict[int, list[datetime]] = {}
     for person_id, at in system(
-        EncounterPerson.objects.filter(person_id__in=list(enrolled)), reason=reason
+        EncounterPerson.objects.filter(crisis, person_id__in=list(enrolled)), reason=reason
     ).values_list("person_id", "encounter__call__received_at"):
         times_of.setdefault(person_id, []).append(at)
     before = after = 0
@@ -571,6 +574,7 @@ def _frequent_utilizers(filters: Filters) -> int:
                     encounter__call__program=program,
                     encounter__call__received_at__gte=since,
                     encounter__call__received_at__lt=end,
+                    involvement=EncounterPerson.Involvement.SUBJECT,
                 ),
                 reason="metrics: frequent utilizers",
             )

@@ -224,3 +224,21 @@ def test_training_current_counts_team_members_holding_every_required_course(hist
         "numerator": 1,
         "denominator": len(members),
     }
+
+
+def test_a_caller_or_relative_linked_to_encounters_is_not_a_person_served(history) -> None:
+    """Eli called about Ash twice and about Dale once: three engaged encounters, no crisis
+    of Eli's own. People counts and the outreach rule leave Eli out."""
+    from corespond.care.selectors import outreach_list
+
+    before = compute(history)
+    eli = Person.objects.create(
+        program=history.program, recorded_by_agency=history.riverton, given_name="Eli"
+    )
+    for e in system(Encounter.objects.filter(received_at__in=[at(1), at(40), at(20)]), reason="t"):
+        EncounterPerson.objects.create(encounter=e, person=eli, involvement="caller")
+    after = compute(history)
+    for metric in ("people.served", "people.repeat_crisis_rate", "people.frequent_utilizers"):
+        assert after[metric] == before[metric], metric
+    listed = outreach_list(user=history.clara, program=history.program, now=at(60))
+    assert eli.pk not in {row.person.pk for row in listed}
