@@ -338,7 +338,7 @@ def encounter_get(request: HttpRequest, encounter_id: int) -> Any:
     summary="Find people by name and date of birth",
 )
 def people_search(request: HttpRequest, filters: Query[s.PeopleFilters]) -> Any:
-    """People of the program whose names hold every word of ``q`` (at most 20), narrowed by
+    """People of the program whose names hold every word of ``q`` (at most 10), narrowed by
     date of birth: to link a known person rather than record them twice."""
     from corespond.people.selectors import person_search
 
