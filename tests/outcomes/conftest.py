@@ -21,28 +21,42 @@ def at(hh: int, mm: int = 0, day: date = DAY) -> datetime:
     return datetime(day.year, day.month, day.day, hh, mm, tzinfo=LA)
 
 
+def triaged_call(
+    world,
+    received,
+    *,
+    eligible=True,
+    bh=True,
+    reason="",
+    outside=False,
+    status="closed",
+):
+    """A Riverton call in Riverside with its triage decision, written directly."""
+    c = CallFactory(
+        program=world.program,
+        agency=world.riverton,
+        received_at=received,
+        behavioral_health=bh,
+        unserved_reason=reason,
+        status=status,
+    )
+    TriageDecision.objects.create(
+        call=c,
+        response_type="co_response" if eligible else "police_only",
+        priority=2,
+        eligible=eligible,
+        outside_service_hours=outside,
+        rule="r",
+        explanation="e",
+        protocol_version="test",
+    )
+    return c
+
+
 @pytest.fixture
 def records(world):
-    def call(received, *, eligible=True, bh=True, reason="", outside=False, **kw):
-        c = CallFactory(
-            program=world.program,
-            agency=world.riverton,
-            received_at=received,
-            behavioral_health=bh,
-            unserved_reason=reason,
-            status="closed",
-        )
-        TriageDecision.objects.create(
-            call=c,
-            response_type="co_response" if eligible else "police_only",
-            priority=2,
-            eligible=eligible,
-            outside_service_hours=outside,
-            rule="r",
-            explanation="e",
-            protocol_version="test",
-        )
-        return c
+    def call(received, **kw):
+        return triaged_call(world, received, **kw)
 
     def served(c, dispatched, arrived, cleared, **fields):
         a = Assignment.objects.create(

@@ -12,10 +12,8 @@ from django.core.management import call_command
 from corespond.core.access import AggregateOnly
 from corespond.dispatch.models import Assignment
 from corespond.field.models import Encounter
-from corespond.intake.models import TriageDecision
 from corespond.outcomes import metrics
-from tests.factories import CallFactory
-from tests.outcomes.conftest import DAY, at, compute
+from tests.outcomes.conftest import DAY, at, compute, triaged_call
 
 
 def test_call_metrics_match_the_hand_count(records) -> None:
@@ -213,18 +211,7 @@ def test_follow_up_on_time_rate_counts_first_attempts_inside_the_window(records)
 
 
 def test_waiting_calls_are_shown_apart_from_unrecorded_reasons(records) -> None:
-    waiting = CallFactory(
-        program=records.program, agency=records.riverton, received_at=at(17), status="waiting"
-    )
-    TriageDecision.objects.create(
-        call=waiting,
-        response_type="co_response",
-        priority=2,
-        eligible=True,
-        rule="r",
-        explanation="e",
-        protocol_version="test",
-    )
+    triaged_call(records, at(17), status="waiting")
     by_reason = compute(records)["calls.eligible_unserved_by_reason"]["value"]
     assert (by_reason["waiting"], by_reason["not_recorded"]) == (1, 1)
 

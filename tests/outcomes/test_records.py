@@ -10,11 +10,11 @@ from django.urls import reverse
 
 from corespond.core.models import AuditEvent
 from corespond.field.models import Encounter
-from corespond.intake.models import Call, TriageDecision
+from corespond.intake.models import Call
 from corespond.outcomes import metrics
 from corespond.outcomes import records as drill
-from tests.factories import CallFactory, UserFactory
-from tests.outcomes.conftest import DAY, at, compute
+from tests.factories import UserFactory
+from tests.outcomes.conftest import DAY, at, compute, triaged_call
 
 pytestmark = pytest.mark.django_db
 
@@ -74,22 +74,7 @@ def test_a_program_manager_opens_the_records_through_the_gate(records, client) -
 
 def _many_calls(world, n: int) -> None:
     for i in range(n):
-        call = CallFactory(
-            program=world.program,
-            agency=world.riverton,
-            received_at=at(1, i % 60),
-            behavioral_health=True,
-            status="closed",
-        )
-        TriageDecision.objects.create(
-            call=call,
-            response_type="co_response",
-            priority=2,
-            eligible=True,
-            rule="r",
-            explanation="e",
-            protocol_version="test",
-        )
+        triaged_call(world, at(1, i % 60))
 
 
 def test_evaluators_see_no_rows_behind_a_small_number(records, client) -> None:
