@@ -820,6 +820,13 @@ def _small(n: int) -> bool:
     return 0 < n < SUPPRESSION_THRESHOLD
 
 
+def _rate_hidden(metric: dict[str, Any]) -> bool:
+    """A rate is hidden when its numerator, its denominator or their difference is small
+    (the difference would give the complement away)."""
+    numerator, denominator = metric["numerator"], metric["denominator"]
+    return _small(numerator) or _small(denominator) or _small(denominator - numerator)
+
+
 def suppressed_cells(cells: dict[str, int]) -> set[str]:
     """Cells to hide in a breakdown whose total is known elsewhere: the small ones, and if only
     one is small, the next smallest too, so the hidden one cannot be got by subtraction."""
@@ -846,8 +853,7 @@ def suppressed(values: dict[str, Any]) -> dict[str, Any]:
         shown = dict(metric)
         value = shown.get("value")
         if "denominator" in shown:
-            numerator, denominator = shown["numerator"], shown["denominator"]
-            if _small(numerator) or _small(denominator) or _small(denominator - numerator):
+            if _rate_hidden(shown):
                 shown = {"value": None, "suppressed": True}
         elif "n" in shown:
             if shown["n"] < SUPPRESSION_THRESHOLD and value is not None:
@@ -879,9 +885,7 @@ def display(metric_id: str, metric: dict[str, Any], *, suppress: bool) -> str:
         if value is None:
             return "no data"
         numerator, denominator = metric["numerator"], metric["denominator"]
-        if suppress and (
-            _small(numerator) or _small(denominator) or _small(denominator - numerator)
-        ):
+        if suppress and _rate_hidden(metric):
             return "suppressed (<11)"
         return f"{value:.1%} ({numerator:,} of {denominator:,})"
     if "n" in metric:
