@@ -400,6 +400,18 @@ def programs_for(user: Any, roles: Iterable[str] | None = None) -> models.QueryS
     return Program.objects.filter(**memberships).distinct()
 
 
+def aggregate_programs(user: Any) -> models.QuerySet[Program]:
+    """Programs whose aggregate figures ``user`` may read: every program for a superuser, the
+    programs of their memberships for anyone else, none for an inactive or anonymous user."""
+    from corespond.core.models import Program
+
+    if not user.is_authenticated or not user.is_active:
+        return Program.objects.none()
+    if user.is_superuser:
+        return Program.objects.all()
+    return programs_for(user)
+
+
 def roles_of(user: Any) -> set[str]:
     if not user.is_authenticated:
         return set()
@@ -415,7 +427,7 @@ def _policy_filter(qs: models.QuerySet[M], user: Any, action: str) -> models.Que
     if action == Action.AGGREGATE:
         # Counts by category for every member of the program; never rows (GatedQuerySet).
         path: str = qs.model.GATE_PROGRAM_PATH  # type: ignore[attr-defined]
-        return qs.filter(**{f"{path}__in": programs_for(user)})
+        return qs.filter(**{f"{path}__in": aggregate_programs(user)})
     from corespond.sharing.policy import row_filter
 
     return row_filter(qs, user, write=action == Action.CHANGE)
@@ -438,6 +450,20 @@ def system(qs: models.QuerySet[M], *, reason: str, action: str = Action.VIEW) ->
     if not reason:
         raise ValueError("system access needs a reason")
     return _stamped(qs, Stamp(None, reason, action, "system"))
+
+
+@contextmanager
+def maintaining(model: type[M], *, reason: str) -> Iterator[models.QuerySet[M]]:
+    """Writes to a derived table (a model with ``GATE_DERIVED``), such as the crisis contacts
+    the people metrics count (outcomes/rollup.py): its rows are rewritten from records read
+    through the gate, and nothing leaves. The job that keeps the table logs each of its runs
+    (``reason``), not each row it rewrites, as bulk system reads are logged."""
+    if not getattr(model, "GATE_DERIVED", False):
+        raise TypeError(f"{model.__name__} is not a derived table")
+    if not reason:
+        raise ValueError("maintaining a derived table needs a reason")
+    with _gate_open():
+        yield models.QuerySet(model)
 
 
 def acting_user(request: HttpRequest) -> User:

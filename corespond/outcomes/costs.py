@@ -10,15 +10,12 @@ worse than its baseline) is shown as it is.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
 
 from corespond.core.models import Program
-from corespond.core.vocab import Disposition, TransportedBy
-from corespond.field.models import Encounter
 from corespond.outcomes.models import CostAssumption
 
 K = CostAssumption.Key
@@ -103,19 +100,14 @@ def _component(
 
 
 def offsets(
-    program: Program, encounters: QuerySet[Encounter], computed: dict[str, Any]
+    program: Program, counted: Mapping[str, int], computed: dict[str, Any]
 ) -> dict[str, Any]:
-    """The ``cost.*`` metrics for one program, from the encounters in scope (aggregate counts
-    only) and the metrics already computed for them."""
+    """The ``cost.*`` metrics for one program, from the counts of the encounters in scope
+    (``disposed``: with a known disposition; ``arrests``; ``ed``: taken to an emergency
+    department; ``ems``: known disposition and transported by EMS) and the metrics already
+    computed for them."""
     inputs = assumptions(program)
-    e = encounters.aggregate(
-        disposed=Count("id", filter=~Q(disposition=Disposition.UNKNOWN)),
-        arrests=Count("id", filter=Q(disposition=Disposition.ARREST)),
-        ed=Count("id", filter=Q(disposition=Disposition.EMERGENCY_DEPARTMENT)),
-        ems=Count(
-            "id", filter=~Q(disposition=Disposition.UNKNOWN) & Q(transported_by=TransportedBy.EMS)
-        ),
-    )
+    e = counted
     n = e["disposed"]
 
     def avoided(baseline: float, count: int) -> float:

@@ -20,31 +20,33 @@ import functools
 import operator
 import statistics
 import zoneinfo
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db.models import (
     Count,
+    DateTimeField,
     DurationField,
     Exists,
     ExpressionWrapper,
     F,
-    Max,
     Min,
     OuterRef,
     Q,
     QuerySet,
     Sum,
+    Value,
     Window,
 )
-from django.db.models.functions import Coalesce, Lag, Lead, TruncHour
+from django.db.models.functions import Coalesce, Lag, Lead, TruncDate, TruncHour
 from django.utils import timezone
 
 from corespond.care.models import FollowUp, Referral
 from corespond.care.selectors import past_closing_window
-from corespond.core.access import Action, restrict, system
+from corespond.core.access import Action, aggregate_programs, restrict, system
 from corespond.core.models import Program
 from corespond.core.vocab import (
     DIVERSION_DISPOSITIONS,
@@ -54,6 +56,7 @@ from corespond.core.vocab import (
     FollowUpOutcome,
     ReferralStatus,
     Role,
+    TransportedBy,
     UnservedReason,
 )
 from corespond.dispatch.models import Assignment
@@ -137,7 +140,8 @@ class Filters:
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.tz or settings.DEFAULT_PROGRAM_TIMEZONE)
 
-    def call_q(self, prefix: str = "") -> Q:
+    def period_q(self, prefix: str = "") -> Q:
+        """Received within the dates (``received_at`` of the call, or of a kept contact)."""
         q = Q()
         zone = self.zone()
         if self.date_from:
@@ -145,6 +149,10 @@ class Filters:
         if self.date_to:
             end = datetime.combine(self.date_to + timedelta(days=1), time(), zone)
             q &= Q(**{f"{prefix}received_at__lt": end})
+        return q
+
+    def call_q(self, prefix: str = "") -> Q:
+        q = self.period_q(prefix)
         if self.program_id:
             q &= Q(**{f"{prefix}program_id": self.program_id})
         if self.agency_id:
@@ -270,19 +278,24 @@ def record_sets() -> dict[str, RecordSet]:
     return sets
 
 
-def _counts(qs: QuerySet[Any], sets: dict[str, RecordSet]) -> dict[str, Any]:
-    """One aggregate over ``qs``: each set's rate (or count), keyed by metric id."""
+def _set_counts(sets: dict[str, RecordSet]) -> dict[str, Any]:
+    """The aggregates that count each set's numerator (and denominator), keyed as in
+    ``Partial.counts``."""
     agg: dict[str, Any] = {}
     for metric_id, found in sets.items():
         agg[metric_id] = Count("pk", filter=found.numerator)
         if found.denominator is not None:
             agg[f"{metric_id}/denominator"] = Count("pk", filter=found.denominator)
-    counted = qs.aggregate(**agg)
+    return agg
+
+
+def _rates(counts: Counter[str], sets: dict[str, RecordSet]) -> dict[str, Any]:
+    """Each set's rate (or count) from counted numerators and denominators."""
     return {
         metric_id: (
-            rate(counted[metric_id], counted[f"{metric_id}/denominator"])
+            rate(counts[metric_id], counts[f"{metric_id}/denominator"])
             if found.denominator is not None
-            else {"value": counted[metric_id]}
+            else {"value": counts[metric_id]}
         )
         for metric_id, found in sets.items()
     }
@@ -294,41 +307,281 @@ def _gated(qs: QuerySet[Any], user: Any, system_reason: str) -> QuerySet[Any]:
     return restrict(qs, user, action=Action.AGGREGATE, purpose="metrics")
 
 
-def compute(filters: Filters, *, user: Any = None, system_reason: str = "") -> dict[str, Any]:
-    """Every metric for ``filters``, as seen by ``user`` (or a named system job)."""
+def compute(
+    filters: Filters, *, user: Any = None, system_reason: str = "", stored: bool = True
+) -> dict[str, Any]:
+    """Every metric for ``filters``, as seen by ``user`` (or a named system job).
+
+    The additive figures come from the days kept up to date as records change
+    (outcomes/rollup.py) where they can answer the filters, and are counted from the records
+    otherwise (a team filter, a time zone other than the programs'); ``stored=False`` always
+    counts from the records. Both give the same figures (tests/outcomes/test_rollup.py)."""
+    from corespond.outcomes import rollup
+
     out: dict[str, Any] = {}
     calls = _gated(Call.objects.filter(filters.call_q()), user, system_reason)
-    sets = record_sets()
-    out.update(_counts(calls, {k: v for k, v in sets.items() if v.model is Call}))
-    unserved = (
-        calls.filter(Q(triage__eligible=True) & ~_has_team())
-        .values("status", "unserved_reason")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    # Calls still waiting have no team *yet*: shown apart, not as "not recorded".
-    by_reason = {code: 0 for code in UnservedReason.values} | {"not_recorded": 0, "waiting": 0}
-    for row in unserved:
-        if row["status"] == Call.Status.WAITING:
-            by_reason["waiting"] += row["n"]
-        else:
-            by_reason[row["unserved_reason"] or "not_recorded"] += row["n"]
-    out["calls.eligible_unserved_by_reason"] = {"value": by_reason}
-
     encounters, samples = _encounter_scope(filters, user, system_reason)
-    out.update(_response_metrics(samples))
-    out.update(_encounter_metrics(encounters, sets))
+    programs = list(programs_in_scope(filters, user))
+    kept = rollup.stored_figures(filters, programs) if stored else None
+    if kept is None:
+        part = partials(calls, encounters, samples)[()]
+        served, repeat = _served_and_repeat(samples)
+    else:
+        part = kept
+        served, repeat = rollup.served_and_repeat(filters, programs)
+    frequent = _frequent_utilizers(filters, programs, kept=kept is not None)
+    sets = record_sets()
+    out.update(_rates(part.counts, {k: v for k, v in sets.items() if v.model is Call}))
+    # Calls still waiting have no team *yet*: shown apart, not as "not recorded".
+    out["calls.eligible_unserved_by_reason"] = {
+        "value": {
+            reason: part.counts[f"unserved.{reason}"]
+            for reason in (*UnservedReason.values, "not_recorded", "waiting")
+        }
+    }
+    out.update(_response_metrics(part))
+    out.update(
+        _rates(
+            part.counts,
+            {
+                k: v
+                for k, v in sets.items()
+                if v.model is Encounter and not k.startswith("response.")
+            },
+        )
+    )
     out.update(_care_metrics(encounters, user, system_reason))
-    out.update(_people_metrics(samples, filters))
-    out.update(_police_metrics(samples))
-    out.update(_staff_metrics(samples))
+    out.update(_people_metrics(served, repeat, frequent, filters))
+    out.update(_police_metrics(part))
+    out.update(_staff_metrics(part, samples))
     out["staff.training_current_rate"] = _training_current(filters)
     program = _single_program(filters)
     if program is not None:
         from corespond.outcomes.costs import offsets
 
-        out.update(offsets(program, encounters, out))
+        c = part.counts
+        counted = {
+            "disposed": c["outcome.ed_rate/denominator"],
+            "arrests": c[f"disposition.share.{Disposition.ARREST}"],
+            "ed": c["outcome.ed_rate"],
+            "ems": c["ems_transports"],
+        }
+        out.update(offsets(program, counted, out))
     return out
+
+
+Key = tuple[Any, ...]
+MICROSECOND = timedelta(microseconds=1)
+# Per team and program: encounters, attended (arrived and cleared in order), officer left
+# early, officer time on scene at behavioural-health calls and officer time after an early
+# clear (both in microseconds).
+POLICE_FIELDS = ("encounters", "attended", "early", "on_scene_us", "stayed_on_us")
+
+
+@dataclass
+class Partial:
+    """The additive figures of a set of calls and their encounters: counts (each record set's
+    numerator and denominator, unserved calls by reason, negative intervals, critical incidents
+    and their reviews, EMS transports), each interval's histogram (microseconds to
+    encounters), police sums per team and program, and dispatches per team and hour (UTC).
+    The partials of disjoint sets add up to the partial of their union, so a year's figures are
+    the sum of its days' (outcomes/rollup.py), and every figure computed from a partial is
+    exact."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    intervals: dict[str, Counter[int]] = field(default_factory=dict)
+    police: dict[str, list[int]] = field(default_factory=dict)
+    hourly: dict[str, Counter[str]] = field(default_factory=dict)
+
+    def add(self, other: Partial) -> None:
+        self.counts.update(other.counts)
+        for name, histogram in other.intervals.items():
+            self.intervals.setdefault(name, Counter()).update(histogram)
+        for key, values in other.police.items():
+            mine = self.police.setdefault(key, [0] * len(POLICE_FIELDS))
+            for i, value in enumerate(values):
+                mine[i] += value
+        for team, hours in other.hourly.items():
+            self.hourly.setdefault(team, Counter()).update(hours)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "counts": {k: v for k, v in self.counts.items() if v},
+            "intervals": {
+                name: {str(us): n for us, n in histogram.items()}
+                for name, histogram in self.intervals.items()
+            },
+            "police": self.police,
+            "hourly": {team: dict(hours) for team, hours in self.hourly.items()},
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Partial:
+        return cls(
+            counts=Counter(data["counts"]),
+            intervals={
+                name: Counter({int(us): n for us, n in histogram.items()})
+                for name, histogram in data["intervals"].items()
+            },
+            police={key: list(values) for key, values in data["police"].items()},
+            hourly={team: Counter(hours) for team, hours in data["hourly"].items()},
+        )
+
+
+def _keys(zone: zoneinfo.ZoneInfo, prefix: str = "") -> dict[str, Any]:
+    """What a stored day is keyed by: program, day received (in ``zone``), agency and
+    response type ("" for a call not triaged)."""
+    return {
+        "program": F(f"{prefix}program_id"),
+        "day": TruncDate(f"{prefix}received_at", tzinfo=zone),
+        "agency": F(f"{prefix}agency_id"),
+        "response_type": Coalesce(F(f"{prefix}triage__response_type"), Value("")),
+    }
+
+
+def _grouped(
+    qs: QuerySet[Any], keys: dict[str, Any], extra: dict[str, Any] | None = None, /, **aggs: Any
+) -> list[tuple[Key, dict[str, Any]]]:
+    """``aggs`` over ``qs`` per value of ``keys`` and ``extra``, as (key, row) pairs, the row
+    holding the aggregates and ``extra`` under their names; with neither, one pair for all of
+    ``qs``. An ``extra`` given as a field name groups by that field itself (the gate lets an
+    aggregate scope group only by the model's groupable fields); aliases of aggregates are
+    positional (metric ids hold dots)."""
+    columns = {**keys, **(extra or {})}
+    aliases = {f"a{i}": expression for i, expression in enumerate(aggs.values())}
+    names = dict(zip(aliases, aggs, strict=True))
+    if not columns:
+        row = qs.aggregate(**aliases)
+        return [((), {names[a]: v for a, v in row.items()})]
+    fields = {k: e if isinstance(e, str) else f"g_{k}" for k, e in columns.items()}
+    names.update({field: k for k, field in fields.items()})
+    grouped = (
+        qs.annotate(**{f"g_{k}": e for k, e in columns.items() if not isinstance(e, str)})
+        .values(*fields.values())
+        .annotate(**aliases)
+        .order_by()
+    )
+    return [
+        (tuple(row[fields[k]] for k in keys), {names[a]: v for a, v in row.items()})
+        for row in grouped
+    ]
+
+
+def _us(value: timedelta | None) -> int:
+    return 0 if value is None else value // MICROSECOND
+
+
+def partials(
+    calls: QuerySet[Call],
+    encounters: QuerySet[Encounter],
+    samples: QuerySet[Encounter],
+    *,
+    zone: zoneinfo.ZoneInfo | None = None,
+) -> dict[Key, Partial]:
+    """The :class:`Partial` of ``calls`` and their ``encounters`` (``samples``: the same
+    encounters readable for their time stamps). With ``zone``, one per program, day received
+    (in ``zone``), agency and response type; without, one for all, under the key ``()``."""
+    call_keys = _keys(zone) if zone else {}
+    encounter_keys = _keys(zone, "call__") if zone else {}
+    found: dict[Key, Partial] = {}
+
+    def part(key: Key) -> Partial:
+        return found.setdefault(key, Partial())
+
+    if not call_keys:
+        part(())
+    sets = record_sets()
+    call_counts = _set_counts({k: v for k, v in sets.items() if v.model is Call})
+    for key, row in _grouped(calls, call_keys, **call_counts):
+        part(key).counts.update({k: row[k] for k in call_counts})
+    unserved = calls.filter(Q(triage__eligible=True) & ~_has_team())
+    for key, row in _grouped(
+        unserved,
+        call_keys,
+        {"status": "status", "reason": "unserved_reason"},
+        n=Count("pk"),
+    ):
+        waiting = row["status"] == Call.Status.WAITING
+        reason = "waiting" if waiting else (row["reason"] or "not_recorded")
+        part(key).counts[f"unserved.{reason}"] += row["n"]
+    encounter_counts = _set_counts(
+        {k: v for k, v in sets.items() if v.model is Encounter and not k.startswith("response.")}
+    )
+    reviewed_in_time = Q(
+        critical_reviewed_at__lte=ExpressionWrapper(
+            Coalesce("cleared_at", "received_at") + Value(REVIEW_WINDOW),
+            output_field=DateTimeField(),
+        )
+    )
+    extra_counts = {
+        "negative_intervals": Count("pk", filter=_negative_interval()),
+        "critical": Count("pk", filter=Encounter.critical()),
+        "critical_reviewed": Count("pk", filter=Encounter.critical() & reviewed_in_time),
+        "ems_transports": Count(
+            "pk",
+            filter=~Q(disposition=Disposition.UNKNOWN) & Q(transported_by=TransportedBy.EMS),
+        ),
+    }
+    for key, row in _grouped(encounters, encounter_keys, **encounter_counts, **extra_counts):
+        part(key).counts.update({k: row[k] for k in (*encounter_counts, *extra_counts)})
+    for name in INTERVALS:
+        for key, row in _grouped(
+            samples.filter(_measured(name)),
+            encounter_keys,
+            {"length": _duration(*INTERVALS[name])},
+            n=Count("pk"),
+        ):
+            histogram = part(key).intervals.setdefault(name, Counter())
+            histogram[_us(row["length"])] += row["n"]
+    both = Q(arrived_at__isnull=False, cleared_at__gte=F("arrived_at"))
+    early = both & Q(
+        officer_cleared_at__gte=F("arrived_at"), officer_cleared_at__lt=F("cleared_at")
+    )
+    officer_left = Coalesce("officer_cleared_at", "cleared_at")
+    for key, row in _grouped(
+        samples.filter(team__isnull=False),
+        encounter_keys,
+        {"team": F("team_id"), "team_program": F("call__program_id")},
+        encounters=Count("pk"),
+        attended=Count("pk", filter=both),
+        early=Count("pk", filter=early),
+        on_scene=Sum(
+            ExpressionWrapper(officer_left - F("arrived_at"), output_field=DurationField()),
+            filter=both & Q(call__behavioral_health=True),
+        ),
+        stayed_on=Sum(_duration("officer_cleared_at", "cleared_at"), filter=early),
+    ):
+        part(key).police[f"{row['team']}:{row['team_program']}"] = [
+            row["encounters"],
+            row["attended"],
+            row["early"],
+            _us(row["on_scene"]),
+            _us(row["stayed_on"]),
+        ]
+    for key, row in _grouped(
+        _dispatched(samples),
+        encounter_keys,
+        {"team": F("team_id"), "hour": TruncHour("dispatched_at", tzinfo=UTC)},
+        n=Count("pk"),
+    ):
+        hours = part(key).hourly.setdefault(str(row["team"]), Counter())
+        hours[row["hour"].astimezone(UTC).isoformat()] += row["n"]
+    return found
+
+
+def _dispatched(encounters: QuerySet[Encounter]) -> QuerySet[Encounter]:
+    return encounters.filter(team__isnull=False, dispatched_at__isnull=False)
+
+
+def programs_in_scope(filters: Filters, user: Any = None) -> QuerySet[Program]:
+    """The programs whose records ``filters`` select and ``user`` (or a system job, with
+    ``None``) may count: the gate's aggregate scope (core.access)."""
+    programs = Program.objects.all() if user is None else aggregate_programs(user)
+    if filters.program_id:
+        programs = programs.filter(pk=filters.program_id)
+    if filters.model:
+        programs = programs.filter(model=filters.model)
+    return programs.order_by("pk")
 
 
 def _single_program(filters: Filters) -> Program | None:
@@ -398,28 +651,20 @@ def weighted_percentile(counts: list[tuple[float, int]], pct: int) -> float | No
     return counts[-1][0]
 
 
-def _response_metrics(encounters: QuerySet[Encounter]) -> dict[str, Any]:
+def _response_metrics(part: Partial) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in INTERVALS:
-        counts = interval_counts(encounters, name)
-        n = sum(c for _, c in counts)
+        histogram = part.intervals.get(name, Counter())
+        # Minutes as interval_counts gives them (timedelta.total_seconds() / 60).
+        counts = [(us / 10**6 / 60, histogram[us]) for us in sorted(histogram)]
+        n = sum(histogram.values())
         for pct in (50, 90):
             out[f"response.{name}_minutes.p{pct}"] = {
                 "value": weighted_percentile(counts, pct),
                 "n": n,
             }
-    out["response.negative_intervals"] = {"value": encounters.filter(_negative_interval()).count()}
+    out["response.negative_intervals"] = {"value": part.counts["negative_intervals"]}
     return out
-
-
-def _encounter_metrics(
-    encounters: QuerySet[Encounter], sets: dict[str, RecordSet]
-) -> dict[str, Any]:
-    """Contact, disposition, outcome and service rates: one aggregate over the encounters."""
-    return _counts(
-        encounters,
-        {k: v for k, v in sets.items() if v.model is Encounter and not k.startswith("response.")},
-    )
 
 
 def _care_metrics(encounters: QuerySet[Encounter], user: Any, system_reason: str) -> dict[str, Any]:
@@ -477,14 +722,15 @@ def _referral_metrics(
 
 
 REPEAT_WINDOW = timedelta(days=90)
+REVIEW_WINDOW = timedelta(hours=72)  # critical incidents reviewed within
 OUTREACH_WINDOW = timedelta(days=182)  # "6 months" before and after enrolment
 
 
-def _people_metrics(encounters: QuerySet[Encounter], filters: Filters) -> dict[str, Any]:
-    """Counts of people, from (person, time) pairs of the encounters in scope; only counts
-    leave this function. People are person records: linking records of the same person
-    across agencies (record linkage) will merge them."""
-    from corespond.care.models import FollowUp
+def _served_and_repeat(encounters: QuerySet[Encounter]) -> tuple[int, int]:
+    """People served (engaged) by the encounters in scope, and how many of them had a repeat
+    crisis, from (person, time) pairs; only counts leave this function. People are person
+    records: linking records of the same person across agencies (record linkage) will merge
+    them. outcomes/rollup.py counts the same from the crisis contacts it keeps."""
     from corespond.field.models import EncounterPerson
 
     reason = "metrics: people counts"
@@ -517,7 +763,17 @@ def _people_metrics(encounters: QuerySet[Encounter], filters: Filters) -> dict[s
     repeat = (
         in_scope.filter(pk__in=near_another.values("pk")).values("person_id").distinct().count()
     )
-    frequent = _frequent_utilizers(filters)
+    return served, repeat
+
+
+def _people_metrics(served: int, repeat: int, frequent: int, filters: Filters) -> dict[str, Any]:
+    """The people metrics: served, repeat crises and frequent utilizers as counted, and the
+    change in crisis contacts around outreach enrolment (from the enrolments: a few rows)."""
+    from corespond.care.models import FollowUp
+    from corespond.field.models import EncounterPerson
+
+    reason = "metrics: people counts"
+    crisis = Q(involvement=EncounterPerson.Involvement.SUBJECT)
     enrolments = system(
         FollowUp.objects.filter(kind=FollowUp.Kind.OUTREACH, person__isnull=False).filter(
             **({"encounter__call__program_id": filters.program_id} if filters.program_id else {})
@@ -552,32 +808,35 @@ def _people_metrics(encounters: QuerySet[Encounter], filters: Filters) -> dict[s
     }
 
 
-def _frequent_utilizers(filters: Filters) -> int:
+def _frequent_utilizers(filters: Filters, programs: list[Program], *, kept: bool) -> int:
     """People meeting their program's frequent-utilizer rule (the outreach rule: at least
-    ``outreach_contacts`` crisis contacts in ``outreach_days``) on the period's last day."""
+    ``outreach_contacts`` crisis contacts in ``outreach_days``) on the period's last day, in
+    ``programs``; from the crisis contacts outcomes/rollup.py keeps where ``kept``."""
     from corespond.field.models import EncounterPerson
+    from corespond.outcomes.models import CrisisContact
 
     end = (
         datetime.combine(filters.date_to + timedelta(days=1), time(), filters.zone())
         if filters.date_to
         else timezone.now()
     )
-    programs = Program.objects.all()
-    if filters.program_id:
-        programs = programs.filter(pk=filters.program_id)
     found = 0
     for program in programs:
         since = end - timedelta(days=program.outreach_days)
-        counted = (
-            system(
-                EncounterPerson.objects.filter(
-                    encounter__call__program=program,
-                    encounter__call__received_at__gte=since,
-                    encounter__call__received_at__lt=end,
-                    involvement=EncounterPerson.Involvement.SUBJECT,
-                ),
-                reason="metrics: frequent utilizers",
+        contacts: QuerySet[Any] = (
+            CrisisContact.objects.filter(
+                program=program, received_at__gte=since, received_at__lt=end
             )
+            if kept
+            else EncounterPerson.objects.filter(
+                encounter__call__program=program,
+                encounter__call__received_at__gte=since,
+                encounter__call__received_at__lt=end,
+                involvement=EncounterPerson.Involvement.SUBJECT,
+            )
+        )
+        counted = (
+            system(contacts, reason="metrics: frequent utilizers")
             .values("person_id")
             .annotate(n=Count("encounter_id", distinct=True))
             .filter(n__gte=program.outreach_contacts)
@@ -602,51 +861,39 @@ def _team_makeup() -> dict[int, tuple[int, int]]:
     return {row["team_id"]: (row["officers"], row["others"]) for row in rows}
 
 
-def _police_metrics(encounters: QuerySet[Encounter]) -> dict[str, Any]:
+def _police_metrics(part: Partial) -> dict[str, Any]:
     """Officer time at behavioural-health calls (to the officer's own clearance when the
     officer left first); officer time returned: by calls a team without police answered (the
     program's configured police minutes per comparable call), and on co-response calls the
     time between the officer's clearance and the team's; and the share of co-response calls
-    the officer left early. Summed per team in the database (a handful of rows), then
-    weighted by the team's officers here."""
+    the officer left early. Summed per team in the database, then weighted by the team's
+    officers (today's rosters) here."""
     makeup = _team_makeup()
-    both = Q(arrived_at__isnull=False, cleared_at__gte=F("arrived_at"))
-    early = both & Q(
-        officer_cleared_at__gte=F("arrived_at"), officer_cleared_at__lt=F("cleared_at")
-    )
-    officer_left = Coalesce("officer_cleared_at", "cleared_at")
-    per_team = (
-        system(encounters, reason="metrics: police time")
-        .filter(team__isnull=False)
-        .values("team_id")
-        .annotate(
-            encounters=Count("pk"),
-            returned=Sum("call__program__police_minutes_per_call"),
-            on_scene=Sum(
-                ExpressionWrapper(officer_left - F("arrived_at"), output_field=DurationField()),
-                filter=both & Q(call__behavioral_health=True),
-            ),
-            attended=Count("pk", filter=both),
-            early=Count("pk", filter=early),
-            stayed_on=Sum(_duration("officer_cleared_at", "cleared_at"), filter=early),
+    minutes = dict(Program.objects.values_list("pk", "police_minutes_per_call"))
+    per_team: dict[int, list[int]] = {}
+    returned_minutes: dict[int, int] = {}
+    for key, values in part.police.items():
+        team_id, program_id = (int(k) for k in key.split(":"))
+        mine = per_team.setdefault(team_id, [0] * len(POLICE_FIELDS))
+        for i, value in enumerate(values):
+            mine[i] += value
+        returned_minutes[team_id] = returned_minutes.get(team_id, 0) + values[0] * minutes.get(
+            program_id, 0
         )
-        .order_by()
-    )
     on_scene_hours = returned_hours = 0.0
     without_police = co_response = left_early = 0
-    for row in per_team:
-        officers, others = makeup.get(row["team_id"], (0, 0))
+    for team_id in sorted(per_team):
+        encounters, attended, early, on_scene_us, stayed_on_us = per_team[team_id]
+        officers, others = makeup.get(team_id, (0, 0))
         if officers == 0:
-            without_police += row["encounters"]
-            returned_hours += (row["returned"] or 0) / 60
+            without_police += encounters
+            returned_hours += returned_minutes[team_id] / 60
             continue
-        if row["on_scene"] is not None:
-            on_scene_hours += officers * row["on_scene"].total_seconds() / 3600
+        on_scene_hours += officers * (on_scene_us / 10**6) / 3600
         if others:
-            co_response += row["attended"]
-            left_early += row["early"]
-            if row["stayed_on"] is not None:
-                returned_hours += officers * row["stayed_on"].total_seconds() / 3600
+            co_response += attended
+            left_early += early
+            returned_hours += officers * (stayed_on_us / 10**6) / 3600
     return {
         "police.officer_hours_bh": {"value": round(on_scene_hours, 1)},
         "police.officer_hours_returned": {
@@ -658,40 +905,40 @@ def _police_metrics(encounters: QuerySet[Encounter]) -> dict[str, Any]:
     }
 
 
-def _staff_metrics(encounters: QuerySet[Encounter]) -> dict[str, Any]:
+def _hourly(part: Partial) -> dict[int, list[tuple[datetime, int]]]:
+    """Dispatches per team and hour, in order."""
+    return {
+        int(team): sorted((datetime.fromisoformat(hour), n) for hour, n in hours.items() if n)
+        for team, hours in part.hourly.items()
+    }
+
+
+def _staff_metrics(part: Partial, encounters: QuerySet[Encounter]) -> dict[str, Any]:
     """Critical incidents debriefed (supervisor review) within 72 hours; encounters per
-    team shift (median), over the shifts in which the scoped encounters started."""
+    team shift (median), over the shifts in which the scoped encounters (``encounters``,
+    readable for their stamps where a shift starts or ends inside an hour) were dispatched."""
     from corespond.dispatch.models import Shift
 
-    critical = encounters.filter(Encounter.critical()).values_list(
-        "cleared_at", "received_at", "critical_reviewed_at"
-    )
-    total = debriefed = 0
-    for cleared, received, reviewed in critical:
-        total += 1
-        ended = cleared or received
-        if reviewed is not None and ended is not None and reviewed - ended <= timedelta(hours=72):
-            debriefed += 1
-    per_shift: dict[int, int] = {}
-    dispatched = encounters.filter(team__isnull=False, dispatched_at__isnull=False)
-    spans = dispatched.values("team_id").annotate(
-        first=Min("dispatched_at"), last=Max("dispatched_at")
-    )
+    hourly = _hourly(part)
     shift_q = Q()
-    for span in spans.order_by():
-        shift_q |= Q(
-            team_id=span["team_id"], starts_at__lte=span["last"], ends_at__gt=span["first"]
-        )
+    for team_id, hours in hourly.items():
+        if hours:
+            # The first and last hour dispatched: a shift that overlaps them and holds no
+            # dispatch counts none and is left out below.
+            shift_q |= Q(
+                team_id=team_id, starts_at__lt=hours[-1][0] + HOUR, ends_at__gt=hours[0][0]
+            )
     shifts = list(
         Shift.objects.filter(shift_q).values_list("pk", "team_id", "starts_at", "ends_at")
         if shift_q
         else []
     )
-    if shifts:
-        per_shift = _per_shift(dispatched, shifts)
+    per_shift = _per_shift(hourly, _dispatched(encounters), shifts) if shifts else {}
     counts = sorted(per_shift.values())
     return {
-        "staff.critical_incidents_debriefed_rate": rate(debriefed, total),
+        "staff.critical_incidents_debriefed_rate": rate(
+            part.counts["critical_reviewed"], part.counts["critical"]
+        ),
         "staff.calls_per_shift.p50": {
             "value": percentile([float(c) for c in counts], 50),
             "n": len(counts),
@@ -738,26 +985,23 @@ MAX_PARTIAL_HOURS = 500
 
 
 def _per_shift(
-    dispatched: QuerySet[Encounter], shifts: list[tuple[int, int, datetime, datetime]]
+    hourly: dict[int, list[tuple[datetime, int]]],
+    dispatched: QuerySet[Encounter],
+    shifts: list[tuple[int, int, datetime, datetime]],
 ) -> dict[int, int]:
-    """Encounters dispatched in each shift, exactly, without reading every dispatch time:
-    the database counts them per team and hour; a shift adds up its whole hours (prefix sums
-    and two binary searches), and only the hours a shift starts or ends inside are read in
-    full."""
-    hourly: dict[int, tuple[list[datetime], list[int]]] = {}
-    rows = (
-        dispatched.annotate(hour=TruncHour("dispatched_at", tzinfo=UTC))
-        .values("team_id", "hour")
-        .annotate(n=Count("pk"))
-        .order_by("team_id", "hour")
-    )
-    for row in rows:
-        hours, sums = hourly.setdefault(row["team_id"], ([], [0]))
-        hours.append(row["hour"])
-        sums.append(sums[-1] + row["n"])
+    """Encounters dispatched in each shift, exactly, without reading every dispatch time: from
+    the dispatches per team and hour (``Partial.hourly``) a shift adds up its whole hours
+    (prefix sums and two binary searches), and only the hours a shift starts or ends inside
+    are read from ``dispatched`` in full."""
+    by_team: dict[int, tuple[list[datetime], list[int]]] = {}
+    for team_id, counted in hourly.items():
+        hours, sums = by_team.setdefault(team_id, ([], [0]))
+        for hour, n in counted:
+            hours.append(hour)
+            sums.append(sums[-1] + n)
 
     def whole(team_id: int, start: datetime, end: datetime) -> int:
-        hours, sums = hourly.get(team_id, ([], [0]))
+        hours, sums = by_team.get(team_id, ([], [0]))
         return sums[bisect.bisect_left(hours, end)] - sums[bisect.bisect_left(hours, start)]
 
     def floor(t: datetime) -> datetime:

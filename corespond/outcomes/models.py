@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from corespond.core.access import GatedManager, GatedModel
 from corespond.core.models import Program
 
 
@@ -48,3 +49,91 @@ class CostAssumption(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_key_display()}: {self.value if self.value is not None else 'not set'}"
+
+
+# Figures kept up to date as records change (outcomes/rollup.py). They are derived: deleting
+# them loses nothing, and `corespond metrics --rebuild` writes them again from the records.
+
+
+class DayFigures(models.Model):
+    """The additive figures (``metrics.Partial``) of one program's calls received on one day
+    (in the program's time zone), per agency and response type: the catalog for a period adds
+    up its days instead of reading every record."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    agency_id = models.BigIntegerField(default=0)  # 0: calls with no agency
+    response_type = models.CharField(max_length=32, blank=True)  # "": not triaged
+    data = models.JSONField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program", "day", "agency_id", "response_type"],
+                name="day_figures_unique",
+            )
+        ]
+        indexes = [models.Index(fields=["program", "day"], name="day_figures_program_day")]
+
+    def __str__(self) -> str:
+        return f"{self.program_id} {self.day} {self.agency_id} {self.response_type or '-'}"
+
+
+class StaleDay(models.Model):
+    """A day (UTC) of a program whose records changed since its figures were written. Database
+    triggers on the tables the figures read write these (outcomes/rollup.py); ``version``
+    grows with every change, so a refresh removes only the marks it has seen."""
+
+    program_id = models.BigIntegerField()
+    day = models.DateField()
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["program_id", "day"], name="stale_day_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program_id} {self.day} (v{self.version})"
+
+
+class ProgramFigures(models.Model):
+    """Which programs have their figures written, and in which time zone (a program whose
+    zone changed has its days written again)."""
+
+    program = models.OneToOneField(Program, on_delete=models.CASCADE, related_name="+")
+    zone = models.CharField(max_length=64)
+    written_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.program_id} in {self.zone}"
+
+
+class CrisisContact(GatedModel):
+    """One crisis contact (the person in crisis at an encounter) with what the people metrics
+    need, kept beside the day figures: whether the person was engaged, and whether their
+    previous or next crisis contact lies within 90 days. Person-level data: read through the
+    gate, for counts only."""
+
+    GATE_PROGRAM_PATH = "program"
+    GATE_DERIVED = True  # rewritten by outcomes.rollup (core.access.maintaining)
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+")
+    person_id = models.BigIntegerField()
+    encounter_id = models.BigIntegerField()
+    agency_id = models.BigIntegerField(null=True)
+    response_type = models.CharField(max_length=32, blank=True)
+    received_at = models.DateTimeField()
+    engaged = models.BooleanField()
+    near_another = models.BooleanField(default=False)
+
+    objects = GatedManager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["program", "received_at"], name="crisis_contact_program_at"),
+            models.Index(fields=["person_id", "received_at"], name="crisis_contact_person_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"crisis contact {self.pk}"

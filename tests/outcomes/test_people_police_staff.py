@@ -11,6 +11,7 @@ from corespond.care.models import FollowUp
 from corespond.core.access import system
 from corespond.dispatch.models import Shift
 from corespond.field.models import Encounter, EncounterPerson
+from corespond.intake.models import Call
 from corespond.outcomes import metrics
 from corespond.people.models import Person
 from tests.factories import CallFactory
@@ -191,7 +192,9 @@ def test_encounters_per_shift_are_exact_with_shifts_off_the_hour(world, seed) ->
     }
     dispatched = system(Encounter.objects.filter(team=world.team), reason="test")
     rows = [(s.pk, s.team_id, s.starts_at, s.ends_at) for s in shifts]
-    assert metrics._per_shift(dispatched, rows) == expected
+    calls = system(Call.objects.filter(program=world.program), reason="test")
+    hourly = metrics._hourly(metrics.partials(calls, dispatched, dispatched)[()])
+    assert metrics._per_shift(hourly, dispatched, rows) == expected
     assert len(expected) >= 3
 
 
