@@ -88,14 +88,12 @@ def test_changes_are_seen_however_they_are_written(demo, world) -> None:
     whole = metrics.Filters(program_id=demo.pk, tz=zone)
     before = metrics.compute(whole, system_reason="test")
     assert not StaleDay.objects.exists()
-    encounters = system(
-        Encounter.objects.filter(call__program=demo).order_by("pk"), reason="test"
-    )
+    encounters = system(Encounter.objects.filter(call__program=demo).order_by("pk"), reason="test")
     first, second, third = list(encounters[:3])
     # A bulk UPDATE (no signals), a delete, a call moved to another day, and new records.
-    system(
-        Encounter.objects.filter(pk=first.pk), reason="test", action=Action.CHANGE
-    ).update(contact_outcome="refused", disposition="arrest")
+    system(Encounter.objects.filter(pk=first.pk), reason="test", action=Action.CHANGE).update(
+        contact_outcome="refused", disposition="arrest"
+    )
     system(
         Assignment.objects.filter(call_id=second.call_id), reason="test", action=Action.CHANGE
     ).update(cleared_at=END)
