@@ -32,7 +32,16 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, Value, Window
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+    Value,
+    Window,
+)
 from django.db.models.functions import Coalesce, Lag, Lead
 from django.utils import timezone
 
@@ -51,7 +60,8 @@ REASON = "metrics: figures kept by day"
 LOCK_KEY = 6_061_777
 # Beyond this many people touched by a refresh, their contacts' neighbours are set again for
 # every person (one pass) rather than for a listed few.
-MAX_LISTED_PEOPLE = 5_000
+MAX_LISTED_PEOPLE = 50_000
+PEOPLE_PER_STATEMENT = 500
 
 
 def _sources() -> list[tuple[str, str]]:
@@ -186,10 +196,12 @@ def _during(days: list[date] | None, zone: zoneinfo.ZoneInfo, prefix: str = "") 
     return q
 
 
-def _write_days(program: Program, days: list[date] | None) -> tuple[int, set[int]]:
-    """Write ``program``'s figures and crisis contacts for ``days`` (every day for None) from
-    its records: the number of rows of figures written, and the people whose contacts changed
-    (none listed when every day is written)."""
+def _write_days(
+    program: Program, days: list[date] | None, *, contacts: bool = True
+) -> tuple[int, set[int]]:
+    """Write ``program``'s figures and (with ``contacts``) crisis contacts for ``days`` (every
+    day for None) from its records: the number of rows of figures written, and the people
+    whose contacts changed (none listed when every day is written)."""
     zone = zoneinfo.ZoneInfo(program.timezone)
     calls = system(Call.objects.filter(Q(program=program) & _during(days, zone)), reason=REASON)
     encounters = system(
@@ -215,12 +227,16 @@ def _write_days(program: Program, days: list[date] | None) -> tuple[int, set[int
         batch_size=500,
     )
     touched: set[int] = set()
-    with maintaining(CrisisContact, reason=REASON) as contacts:
-        mine = contacts.filter(Q(program=program) & _during(days, zone))
+    if not contacts:
+        return len(found), touched
+    with maintaining(CrisisContact, reason=REASON) as kept:
+        mine = kept.filter(Q(program=program) & _during(days, zone))
         if days is not None:
             touched.update(mine.values_list("person_id", flat=True))
         mine.delete()
-        _copy_contacts(program, days, zone)
+        _copy_contacts(
+            Q(encounter__call__program=program) & _during(days, zone, "encounter__call__")
+        )
         if days is not None:
             touched.update(mine.values_list("person_id", flat=True))
     return len(found), touched
@@ -240,25 +256,32 @@ CONTACT_COLUMNS = {
 }
 
 
-def _copy_contacts(program: Program, days: list[date] | None, zone: zoneinfo.ZoneInfo) -> None:
-    """The crisis contacts of ``days`` copied inside the database (INSERT ... SELECT): a
-    million of them never pass through Python."""
-    source = (
-        system(
-            EncounterPerson.objects.filter(
-                Q(
-                    involvement=EncounterPerson.Involvement.SUBJECT,
-                    encounter__call__program=program,
-                )
-                & _during(days, zone, "encounter__call__")
-            ),
-            reason=REASON,
+def _copy_contacts(where: Q, *, near: bool = False) -> None:
+    """The crisis contacts ``where`` selects copied inside the database (INSERT ... SELECT): a
+    million of them never pass through Python. With ``near`` (every contact of every program
+    at once), each one's ``near_another`` is set in the same statement."""
+    source: QuerySet[Any] = system(
+        EncounterPerson.objects.filter(Q(involvement=EncounterPerson.Involvement.SUBJECT) & where),
+        reason=REASON,
+    ).annotate(**{f"c_{name}": expression for name, expression in CONTACT_COLUMNS.items()})
+    if near:
+        in_order = [F("c_received_at").asc(), F("pk").asc()]
+        by_person = [F("person_id")]
+        source = source.annotate(
+            c_before=Window(Lag("c_received_at"), partition_by=by_person, order_by=in_order),
+            c_after=Window(Lead("c_received_at"), partition_by=by_person, order_by=in_order),
+        ).annotate(
+            c_near_another=Coalesce(
+                ExpressionWrapper(
+                    Q(c_before__gte=F("c_received_at") - metrics.REPEAT_WINDOW)
+                    | Q(c_after__lte=F("c_received_at") + metrics.REPEAT_WINDOW),
+                    output_field=BooleanField(),
+                ),
+                Value(False),
+            )
         )
-        .annotate(**{f"c_{name}": expression for name, expression in CONTACT_COLUMNS.items()})
-        .values_list(*(f"c_{name}" for name in CONTACT_COLUMNS))
-        .order_by()
-    )
-    sql, params = source.query.sql_with_params()
+    rows = source.values_list(*(f"c_{name}" for name in CONTACT_COLUMNS)).order_by()
+    sql, params = rows.query.sql_with_params()
     columns = ", ".join(CONTACT_COLUMNS)
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {CrisisContact._meta.db_table} ({columns}) {sql}", params)
@@ -267,24 +290,34 @@ def _copy_contacts(program: Program, days: list[date] | None, zone: zoneinfo.Zon
 def _mark_near(people: set[int] | None, *, fresh: bool) -> None:
     """Set each contact's ``near_another`` for ``people`` (everyone for None): whether the
     person's previous or next crisis contact, in any program, lies within 90 days. ``fresh``:
-    the contacts were all just written (all False)."""
+    the contacts were all just written (all False). Listed people are taken a few hundred at a
+    time (SQLite limits a statement's parameters)."""
     if people is not None and len(people) > MAX_LISTED_PEOPLE:
         people = None
-    if people is not None and not people:
-        return
+    listed = sorted(people) if people is not None else None
     with maintaining(CrisisContact, reason=REASON) as contacts:
-        scope = contacts if people is None else contacts.filter(person_id__in=people)
-        if not fresh:
-            scope.update(near_another=False)
-        in_order = [F("received_at").asc(), F("pk").asc()]
-        near = scope.annotate(
-            before=Window(Lag("received_at"), partition_by=[F("person_id")], order_by=in_order),
-            after=Window(Lead("received_at"), partition_by=[F("person_id")], order_by=in_order),
-        ).filter(
-            Q(before__gte=F("received_at") - metrics.REPEAT_WINDOW)
-            | Q(after__lte=F("received_at") + metrics.REPEAT_WINDOW)
-        )
-        contacts.filter(pk__in=near.values("pk")).update(near_another=True)
+        if listed is None:
+            _mark_near_in(contacts, contacts, fresh=fresh)
+            return
+        for i in range(0, len(listed), PEOPLE_PER_STATEMENT):
+            chunk = listed[i : i + PEOPLE_PER_STATEMENT]
+            _mark_near_in(contacts, contacts.filter(person_id__in=chunk), fresh=fresh)
+
+
+def _mark_near_in(
+    contacts: QuerySet[CrisisContact], scope: QuerySet[CrisisContact], *, fresh: bool
+) -> None:
+    if not fresh:
+        scope.update(near_another=False)
+    in_order = [F("received_at").asc(), F("pk").asc()]
+    near = scope.annotate(
+        before=Window(Lag("received_at"), partition_by=[F("person_id")], order_by=in_order),
+        after=Window(Lead("received_at"), partition_by=[F("person_id")], order_by=in_order),
+    ).filter(
+        Q(before__gte=F("received_at") - metrics.REPEAT_WINDOW)
+        | Q(after__lte=F("received_at") + metrics.REPEAT_WINDOW)
+    )
+    contacts.filter(pk__in=near.values("pk")).update(near_another=True)
 
 
 def _needs_writing() -> bool:
@@ -323,24 +356,34 @@ def refresh(*, rebuild: bool = False) -> int:
                 {first.astimezone(zone).date(), last.astimezone(zone).date()}
             )
         written = 0
-        people: set[int] | None = set()
-        for program_id in whole:
-            n, _ = _write_days(programs[program_id], None)
-            written += n
-        for program_id, program_days in days.items():
-            n, touched = _write_days(programs[program_id], sorted(program_days))
-            written += n
-            if people is not None:
-                people |= touched
-        if whole:
-            # Every contact of the programs written whole is new; the neighbours of a person
-            # may be in another program, so everyone is set again.
-            _mark_near(None, fresh=len(whole) == len(programs))
+        everything = bool(programs) and len(whole) == len(programs)
+        if everything:
+            # Every contact written in one statement, neighbours included.
+            with maintaining(CrisisContact, reason=REASON) as kept:
+                kept.all().delete()
+            for program in programs.values():
+                written += _write_days(program, None, contacts=False)[0]
+            _copy_contacts(Q(), near=True)
         else:
-            _mark_near(people, fresh=False)
+            people: set[int] = set()
+            for program_id in whole:
+                written += _write_days(programs[program_id], None)[0]
+            for program_id, program_days in days.items():
+                n, touched = _write_days(programs[program_id], sorted(program_days))
+                written += n
+                people |= touched
+            # A person's neighbours may be in another program: after a program is written
+            # whole, everyone's are set again.
+            _mark_near(None if whole else people, fresh=False)
         for pk, _, _, version in marks:
             # A change made while this ran raised the version: its mark stays for next time.
             StaleDay.objects.filter(pk=pk, version=version).delete()
+        if whole and connection.vendor == "postgresql":
+            # Fresh statistics, or the planner scans the new rows whole for every later
+            # day's rewrite until autovacuum comes by.
+            with connection.cursor() as cursor:
+                for model in (CrisisContact, DayFigures):
+                    cursor.execute(f"ANALYZE {model._meta.db_table}")
         now = timezone.now()
         for program_id in whole:
             ProgramFigures.objects.update_or_create(

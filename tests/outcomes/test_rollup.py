@@ -172,3 +172,22 @@ def test_crisis_contacts_are_read_for_counts_only(demo) -> None:
     assert counted.count() > 0
     with pytest.raises(AggregateOnly):
         list(counted.values_list("person_id", flat=True))
+
+
+def test_the_metrics_command_refreshes_the_kept_figures(demo) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("metrics", "--refresh", stdout=out)
+    assert "rows of day figures written" in out.getvalue()
+    assert ProgramFigures.objects.filter(program=demo).exists()
+    CallFactory(program=demo, agency=demo.agencies.order_by("pk").first(), received_at=END)
+    assert StaleDay.objects.exists()
+    call_command("metrics", "--refresh", stdout=StringIO())
+    assert not StaleDay.objects.exists()
+    out = StringIO()
+    call_command("metrics", "--refresh", "--rewrite", stdout=out)
+    written = int(out.getvalue().split(": ")[1].split()[0].replace(",", ""))
+    assert written == DayFigures.objects.count() > 50

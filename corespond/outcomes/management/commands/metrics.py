@@ -24,7 +24,9 @@ def parse_date(value: str) -> date:
 class Command(BaseCommand):
     help = (
         "Print the metric catalog (spec/metrics.md) for a period as a table, JSON or CSV.\n"
-        "JSON is keyed by metric id; each rate carries its numerator and denominator."
+        "JSON is keyed by metric id; each rate carries its numerator and denominator.\n"
+        "Figures come from the days kept up to date as records change (docs/metrics.md); "
+        "--refresh brings them up to date without printing, for after a large import."
     )
 
     def add_arguments(self, parser: Any) -> None:
@@ -36,8 +38,30 @@ class Command(BaseCommand):
         parser.add_argument("--response-type", choices=ResponseType.values)
         parser.add_argument("--model", choices=ProgramModel.values, help="program model")
         parser.add_argument("--format", choices=["table", "json", "csv"], default="table")
+        parser.add_argument(
+            "--refresh",
+            action="store_true",
+            help="write the kept figures of every changed day now, and print nothing else",
+        )
+        parser.add_argument(
+            "--rewrite",
+            action="store_true",
+            help="with --refresh: write every day of every program again from the records",
+        )
 
     def handle(self, *args: Any, **o: Any) -> None:
+        if o["refresh"] or o["rewrite"]:
+            from time import perf_counter
+
+            from corespond.outcomes import rollup
+
+            started = perf_counter()
+            written = rollup.refresh(rebuild=o["rewrite"])
+            self.stdout.write(
+                f"Kept figures up to date: {written:,} rows of day figures written "
+                f"in {perf_counter() - started:.1f} s."
+            )
+            return
         program = agency = team = None
         try:
             if o["program"]:
