@@ -263,3 +263,19 @@ def test_the_fast_time_parser_refuses_what_strptime_refuses(text) -> None:
     from corespond.imports.importer import _time_parser
 
     assert _time_parser("%m/%d/%Y %H:%M")(text) is None
+
+
+def test_the_catalogs_kept_figures_follow_an_import(world, tmp_path) -> None:
+    """The import writes with COPY on PostgreSQL, which no Django signal sees: the database's
+    triggers mark the days, and the catalog from the kept figures equals counting."""
+    from corespond.outcomes import metrics
+    from corespond.outcomes.models import StaleDay
+
+    filters = metrics.Filters(program_id=world.program.pk, tz=world.program.timezone)
+    before = metrics.compute(filters, system_reason="test")
+    assert not StaleDay.objects.exists()
+    importer(world).run(write(tmp_path))
+    assert StaleDay.objects.filter(program_id=world.program.pk).count() == 2  # 1 and 2 March
+    kept = metrics.compute(filters, system_reason="test")
+    assert kept == metrics.compute(filters, system_reason="test", stored=False)
+    assert kept["calls.total"]["value"] == before["calls.total"]["value"] + 4
