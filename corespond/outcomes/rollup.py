@@ -198,10 +198,10 @@ def _during(days: list[date] | None, zone: zoneinfo.ZoneInfo, prefix: str = "") 
 
 def _write_days(
     program: Program, days: list[date] | None, *, contacts: bool = True
-) -> tuple[int, set[int]]:
+) -> tuple[int, set[int] | None]:
     """Write ``program``'s figures and (with ``contacts``) crisis contacts for ``days`` (every
     day for None) from its records: the number of rows of figures written, and the people
-    whose contacts changed (none listed when every day is written)."""
+    whose contacts changed (None: too many to list)."""
     zone = zoneinfo.ZoneInfo(program.timezone)
     calls = system(Call.objects.filter(Q(program=program) & _during(days, zone)), reason=REASON)
     encounters = system(
@@ -226,19 +226,24 @@ def _write_days(
         ),
         batch_size=500,
     )
-    touched: set[int] = set()
+    touched: set[int] | None = set()
     if not contacts:
         return len(found), touched
+
+    def people_of(rows: QuerySet[CrisisContact]) -> set[int] | None:
+        # None: too many to list (their neighbours are then set again for everyone).
+        listed = set(rows.values_list("person_id", flat=True)[: MAX_LISTED_PEOPLE + 1])
+        return None if len(listed) > MAX_LISTED_PEOPLE else listed
+
     with maintaining(CrisisContact, reason=REASON) as kept:
         mine = kept.filter(Q(program=program) & _during(days, zone))
-        if days is not None:
-            touched.update(mine.values_list("person_id", flat=True))
+        before = people_of(mine)
         mine.delete()
         _copy_contacts(
             Q(encounter__call__program=program) & _during(days, zone, "encounter__call__")
         )
-        if days is not None:
-            touched.update(mine.values_list("person_id", flat=True))
+        after = people_of(mine)
+        touched = None if before is None or after is None else before | after
     return len(found), touched
 
 
@@ -365,16 +370,16 @@ def refresh(*, rebuild: bool = False) -> int:
                 written += _write_days(program, None, contacts=False)[0]
             _copy_contacts(Q(), near=True)
         else:
-            people: set[int] = set()
-            for program_id in whole:
-                written += _write_days(programs[program_id], None)[0]
-            for program_id, program_days in days.items():
-                n, touched = _write_days(programs[program_id], sorted(program_days))
+            people: set[int] | None = set()
+            written_days: list[tuple[int, list[date] | None]] = [(pk, None) for pk in whole]
+            written_days += [(pk, sorted(program_days)) for pk, program_days in days.items()]
+            for program_id, program_days in written_days:
+                n, touched = _write_days(programs[program_id], program_days)
                 written += n
-                people |= touched
-            # A person's neighbours may be in another program: after a program is written
-            # whole, everyone's are set again.
-            _mark_near(None if whole else people, fresh=False)
+                people = None if people is None or touched is None else people | touched
+            # Neighbours are set again for the people whose contacts changed, in every
+            # program (a person's neighbours may be in another).
+            _mark_near(people, fresh=False)
         for pk, _, _, version in marks:
             # A change made while this ran raised the version: its mark stays for next time.
             StaleDay.objects.filter(pk=pk, version=version).delete()

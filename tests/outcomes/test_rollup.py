@@ -191,3 +191,27 @@ def test_the_metrics_command_refreshes_the_kept_figures(demo) -> None:
     call_command("metrics", "--refresh", "--rewrite", stdout=out)
     written = int(out.getvalue().split(": ")[1].split()[0].replace(",", ""))
     assert written == DayFigures.objects.count() > 50
+
+
+def test_a_program_added_later_is_written_whole_and_the_rest_stays(demo, world) -> None:
+    from tests.factories import ProgramFactory
+
+    filters = metrics.Filters(tz=demo.timezone)
+    metrics.compute(filters, system_reason="test")
+    late = ProgramFactory(slug="late", name="Late", timezone=demo.timezone)
+    agency = demo.agencies.order_by("pk").first()
+    late.agencies.add(agency)
+    person = Person.objects.create(program=late, recorded_by_agency=agency, given_name="Lark")
+    for day in (1, 20):  # two crises 19 days apart: a repeat
+        call = CallFactory(program=late, agency=agency, received_at=END - timedelta(days=day))
+        encounter = Encounter.objects.create(
+            call=call, received_at=call.received_at, contact_outcome="engaged"
+        )
+        EncounterPerson.objects.create(encounter=encounter, person=person)
+    kept, counted = both(filters)
+    assert kept == counted
+    alone = metrics.Filters(program_id=late.pk, tz=demo.timezone)
+    kept, counted = both(alone)
+    assert kept == counted
+    assert kept["people.repeat_crisis_rate"]["numerator"] == 1
+    assert ProgramFigures.objects.filter(program=late).exists()
