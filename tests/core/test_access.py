@@ -40,6 +40,7 @@ EXPECTED_PROTECTED = {
     "people.Person",
     "people.SafetyFlag",
     "people.SafetyPlan",
+    "outcomes.CrisisContact",
 }
 
 
