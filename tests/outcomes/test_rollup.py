@@ -37,7 +37,7 @@ def both(filters: metrics.Filters, user=None) -> tuple[dict, dict]:
 
 
 def filter_sets(program: Program) -> list[metrics.Filters]:
-    agency = program.agencies.order_by("pk").first()
+    agency = program.agencies.order_by("pk")[0]
     zone = program.timezone
     return [
         metrics.Filters(program_id=program.pk, tz=zone),
