@@ -354,7 +354,7 @@ def compute(
     out.update(_people_metrics(served, repeat, frequent, filters))
     out.update(_police_metrics(part))
     out.update(_staff_metrics(part, samples))
-    out["staff.training_current_rate"] = _training_current(filters)
+    out["staff.training_current_rate"] = _training_current(filters, programs)
     program = _single_program(filters)
     if program is not None:
         from corespond.outcomes.costs import offsets
@@ -946,16 +946,22 @@ def _staff_metrics(part: Partial, encounters: QuerySet[Encounter]) -> dict[str, 
     }
 
 
-def _training_current(filters: Filters) -> dict[str, Any]:
-    """Team members whose every course their program requires is current on the period's
-    last day (completed by then, expiring that day or later), over the programs' team
-    members (today's rosters: past seats are not kept)."""
+def _training_current(filters: Filters, programs: list[Program]) -> dict[str, Any]:
+    """Members of the teams in scope whose every course their program requires is current on
+    the period's last day (completed by then, expiring that day or later), over those members
+    (today's rosters: past seats are not kept). ``programs`` are those the user may count;
+    the team, agency and response-type filters select teams (a team belongs to one agency
+    and answers with one response type)."""
     from corespond.dispatch.models import TeamMember, Training
 
     on = filters.date_to or timezone.localdate(timezone=filters.zone())
-    programs = Program.objects.all()
-    if filters.program_id:
-        programs = programs.filter(pk=filters.program_id)
+    seats = TeamMember.objects.all()
+    if filters.team_id:
+        seats = seats.filter(team_id=filters.team_id)
+    if filters.agency_id:
+        seats = seats.filter(team__agency_id=filters.agency_id)
+    if filters.response_type:
+        seats = seats.filter(team__response_type=filters.response_type)
     staff = current = 0
     counted = False
     for program in programs:
@@ -963,9 +969,7 @@ def _training_current(filters: Filters) -> dict[str, Any]:
         if not required:
             continue
         counted = True
-        members = set(
-            TeamMember.objects.filter(team__program=program).values_list("user_id", flat=True)
-        )
+        members = set(seats.filter(team__program=program).values_list("user_id", flat=True))
         held: dict[int, set[str]] = {}
         valid = Training.objects.filter(
             user_id__in=members, course__in=required, completed_on__lte=on

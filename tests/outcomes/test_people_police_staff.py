@@ -229,6 +229,41 @@ def test_training_current_counts_team_members_holding_every_required_course(hist
     }
 
 
+def test_training_current_follows_the_team_agency_and_response_type_filters(history) -> None:
+    """Kim sits on CM-1 (Harbor's clinician-medic team) with no courses; Clara (CR-1) holds
+    both. The filters choose teams; a user who may not count Riverside gets nothing of it."""
+    from corespond.dispatch.models import Training
+    from tests.factories import TeamMemberFactory
+
+    program = history.program
+    program.required_training = ["cit-40h"]
+    program.save()
+    TeamMemberFactory(team=history.medic_team, user=history.kim, role="case_manager")
+    Training.objects.create(user=history.clara, course="cit-40h", completed_on=date(2025, 6, 1))
+
+    def training(user=None, **narrower):
+        filters = metrics.Filters(
+            date_from=START,
+            date_to=START + timedelta(days=89),
+            program_id=program.pk,
+            tz="America/Los_Angeles",
+            **narrower,
+        )
+        found = metrics.compute(filters, user=user, system_reason="test")
+        return found["staff.training_current_rate"]
+
+    assert (training()["numerator"], training()["denominator"]) == (1, 3)  # Oscar, Clara, Kim
+    cr1 = training(team_id=history.team.pk)
+    assert (cr1["numerator"], cr1["denominator"]) == (1, 2)
+    cm1 = training(team_id=history.medic_team.pk)
+    assert (cm1["numerator"], cm1["denominator"]) == (0, 1)
+    harbor = training(agency_id=history.harbor.pk)  # CM-1 is Harbor's; CR-1 is Riverton's
+    assert (harbor["numerator"], harbor["denominator"]) == (0, 1)
+    medic = training(response_type=history.medic_team.response_type)
+    assert (medic["numerator"], medic["denominator"]) == (0, 1)
+    assert training(user=history.olga)["value"] is None  # another program's dispatcher
+
+
 def test_a_caller_or_relative_linked_to_encounters_is_not_a_person_served(history) -> None:
     """Eli called about Ash twice and about Dale once: three engaged encounters, no crisis
     of Eli's own. People counts and the outreach rule leave Eli out."""
