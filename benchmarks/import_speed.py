@@ -10,12 +10,14 @@ What it does:
    read_csv(...)``), timed in this run;
 3. the import: ``corespond import encounters`` into a fresh PostgreSQL database
    (BENCH_IMPORT_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/corespond_import_bench),
-   in a child process that reports its own peak memory (max RSS).
-
+   in a child process that reports its own peak memory (max RSS);
 4. a second floor, the database's own: the rows the import wrote are copied out, and
    written back into a freshly migrated database (same tables, indexes, constraints and
    triggers) with plain binary ``COPY`` in one transaction, timed. What the import adds to
-   that is the importer's own work (reading, converting, reporting, idempotency).
+   that is the importer's own work (reading, converting, reporting, idempotency);
+5. the least any importer could need with these tables: the same rows copied into bare
+   copies of them (no index, key or trigger), then the same indexes built in one go, as a
+   load that dropped its indexes and rebuilt them afterwards would.
 
 Targets (issue 6): the whole import within 10x of the floor and under 3 minutes, peak memory
 under 1 GB. Prints the figures; record them in benchmarks/RESULTS.md.
@@ -32,8 +34,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/corespond_import_bench"
@@ -180,10 +184,10 @@ def database_floor(url: str, folder: Path, rows: int, env: dict[str, str]) -> fl
                 for data in copy:
                     out.write(data)
 
-        def load(table: str) -> None:
+        def load(table: str, into: str = "") -> None:
             with (
                 open(dumps[table], "rb") as handle,
-                target.cursor().copy(f'COPY "{table}" FROM STDIN (FORMAT binary)') as copy,
+                target.cursor().copy(f'COPY "{into or table}" FROM STDIN (FORMAT binary)') as copy,
             ):
                 while data := handle.read(1 << 20):
                     copy.write(data)
@@ -196,9 +200,44 @@ def database_floor(url: str, folder: Path, rows: int, env: dict[str, str]) -> fl
             load(table)
         target.commit()
         elapsed = time.perf_counter() - started
+        bare, indexes = bare_floor(target, big, load)
     print(f"database floor (binary COPY of {', '.join(big)} back in): {elapsed:.1f} s")
+    print(
+        f"  the same rows into bare copies of the tables (no index, key or trigger): {bare:.1f} s;"
+        f" their indexes built afterwards in one go: {indexes:.1f} s"
+    )
     ensure_database(floor_url, rebuild=True)  # empty again: it is only a floor
     return elapsed
+
+
+def bare_floor(
+    target: Any, tables: list[str], load: Callable[[str, str], None]
+) -> tuple[float, float]:
+    """The least any importer could need with these tables: seconds to copy the rows into
+    bare copies (no index, constraint or trigger), then to build the same indexes on them in
+    one go, as a load that dropped and rebuilt them would. Names are prefixed ``bare_``."""
+    definitions = []
+    for table in tables:
+        target.execute(f'CREATE TABLE "bare_{table}" (LIKE "{table}" INCLUDING DEFAULTS)')
+        for name, sql in target.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s", [table]
+        ):
+            definitions.append(
+                sql.replace(f" ON public.{table} ", f" ON public.bare_{table} ").replace(
+                    f" INDEX {name} ", f" INDEX bare_{name} "
+                )
+            )
+    target.commit()
+    started = time.perf_counter()
+    for table in tables:
+        load(table, f"bare_{table}")
+    target.commit()
+    heap = time.perf_counter() - started
+    started = time.perf_counter()
+    for sql in definitions:
+        target.execute(sql)
+    target.commit()
+    return heap, time.perf_counter() - started
 
 
 def main() -> int:
