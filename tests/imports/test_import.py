@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import shutil
 from io import StringIO
 from pathlib import Path
@@ -219,6 +220,7 @@ def test_the_import_command_prints_the_report_and_refuses_clearly(world, tmp_pat
     call_command("import", *args, "--no-progress", stdout=out)
     assert "written            4 calls, 4 encounters" in out.getvalue()
     assert "unmapped disposition: 1 rows took the default; 'Jail' (1)" in out.getvalue()
+    assert re.search(r"Metrics: [1-9]\d* program-days changed;.*metrics --refresh", out.getvalue())
     out = StringIO()
     call_command("import", *args, "--no-progress", "--report", "json", stdout=out)
     assert json.loads(out.getvalue())["already_imported"] == 4

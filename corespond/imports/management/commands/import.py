@@ -71,6 +71,16 @@ class Command(BaseCommand):
         else:
             for line in report.lines():
                 self.stdout.write(line)
+            if report.written:
+                from corespond.outcomes.models import StaleDay
+
+                # The catalog's day figures follow on the next look; after a big import that
+                # first look writes them all, so say how to do it now instead.
+                days = StaleDay.objects.values("program_id", "day").distinct().count()
+                self.stdout.write(
+                    f"Metrics: {days:,} program-days changed; their kept figures are written on "
+                    "the next look, or now with `corespond metrics --refresh`."
+                )
 
     def _program(self, slug: str | None) -> Program:
         if slug:
