@@ -10,7 +10,9 @@ What it does:
    read_csv(...)``), timed in this run;
 3. the import: ``corespond import encounters`` into a fresh PostgreSQL database
    (BENCH_IMPORT_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/corespond_import_bench),
-   in a child process that reports its own peak memory (max RSS);
+   in a child process that reports its own peak memory (max RSS); first with ``--bulk`` (one
+   transaction, indexes built at the end), then the ordinary way (batches), each into a
+   fresh database;
 4. a second floor, the database's own: the rows the import wrote are copied out, and
    written back into a freshly migrated database (same tables, indexes, constraints and
    triggers) with plain binary ``COPY`` in one transaction, timed. What the import adds to
@@ -135,12 +137,38 @@ program.agencies.add(agency)
 out = StringIO()
 started = time.perf_counter()
 call_command("import", "encounters", sys.argv[1], "--profile", sys.argv[2], "--program", "bench",
-             "--no-progress", "--report", "json", stdout=out)
+             "--no-progress", "--report", "json", *sys.argv[3:], stdout=out)
 elapsed = time.perf_counter() - started
 report = json.loads(out.getvalue())
 peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"seconds": elapsed, "peak_mb": peak_mb, "report": report}))
 """
+
+
+def import_into_fresh(
+    url: str, env: dict[str, str], export: Path, profile: Path, *options: str
+) -> dict[str, Any]:
+    """``corespond import encounters`` into a freshly migrated database, in a child process:
+    its seconds, peak memory and report."""
+    from benchmarks.pg import ensure_database
+
+    ensure_database(url, rebuild=True)
+    subprocess.run(
+        [sys.executable, "-m", "corespond.cli", "manage", "migrate", "-v0"],
+        env=env,
+        check=True,
+        cwd=ROOT,
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", CHILD, str(export), str(profile), *options],
+        env=env,
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    figures: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return figures
 
 
 def database_floor(url: str, folder: Path, rows: int, env: dict[str, str]) -> float:
@@ -247,7 +275,6 @@ def main() -> int:
     args = parser.parse_args()
     url = os.environ.get("BENCH_IMPORT_DATABASE_URL", DEFAULT_URL)
     sys.path.insert(0, str(ROOT))
-    from benchmarks.pg import ensure_database
 
     env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "corespond.settings"}
     with tempfile.TemporaryDirectory() as tmp:
@@ -262,22 +289,12 @@ def main() -> int:
         )
         floor = duckdb_floor(export)
         print(f"floor (DuckDB read into a table): {floor:.2f} s")
-        ensure_database(url, rebuild=True)
-        subprocess.run(
-            [sys.executable, "-m", "corespond.cli", "manage", "migrate", "-v0"],
-            env=env,
-            check=True,
-            cwd=ROOT,
+        bulk = import_into_fresh(url, env, export, profile, "--bulk")
+        print(
+            f"import --bulk (one transaction, indexes built at the end): {bulk['seconds']:.1f} s,"
+            f" {bulk['seconds'] / floor:.0f}x the floor, peak memory {bulk['peak_mb']:.0f} MB"
         )
-        result = subprocess.run(
-            [sys.executable, "-c", CHILD, str(export), str(profile)],
-            env=env,
-            check=True,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-        )
-        figures = json.loads(result.stdout.strip().splitlines()[-1])
+        figures = import_into_fresh(url, env, export, profile)
         seconds, report = figures["seconds"], figures["report"]
         print(
             f"import: {seconds:.1f} s, {args.rows / seconds:,.0f} rows/s, "

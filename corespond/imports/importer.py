@@ -8,6 +8,12 @@ transaction: a crash mid-file leaves whole rows only, and a re-run skips what is
 
 Rows are converted in DuckDB where the profile compiles to SQL (compiled.py), by Converter
 below otherwise; both give the same rows and the same report.
+
+``bulk=True`` (PostgreSQL, compiled path) is for a first load of history: the whole file is
+one transaction, the tables' non-unique indexes are dropped inside it and built again once at
+the end, which is several times cheaper than keeping them up to date row by row. The price is
+that the calls and encounters tables are locked against every other reader until it ends, and
+a crash keeps nothing (the indexes come back with the rollback; a re-run starts over).
 """
 
 from __future__ import annotations
@@ -89,6 +95,8 @@ class Report:
     # not convert exactly handed to the Python converter) or "python" (every row).
     engine: str = "python"
     rows_in_python: int = 0
+    # Written as one transaction with the secondary indexes built at the end (Importer.bulk).
+    bulk: bool = False
 
     def skip(self, number: int, reason: str) -> None:
         self.skipped[reason.split(":")[0]] += 1
@@ -114,6 +122,7 @@ class Report:
             "columns_absent": self.columns_absent,
             "engine": self.engine,
             "rows_in_python": self.rows_in_python,
+            "bulk": self.bulk,
         }
 
     def lines(self) -> list[str]:
@@ -148,6 +157,8 @@ class Report:
             out.append(f"  negative {name} interval (kept, excluded from metrics): {n:,}")
         if self.columns_absent:
             out.append(f"  profile columns not in the file: {', '.join(self.columns_absent)}")
+        if self.bulk:
+            out.append("  written in one transaction, indexes built once at the end (bulk)")
         return out
 
 
@@ -367,21 +378,30 @@ class Importer:
         *,
         batch_size: int | None = None,
         engine: str = "auto",
+        bulk: bool = False,
     ) -> None:
         if engine not in ("auto", "python", "compiled"):
             raise ValueError(f"engine: auto, python or compiled, not {engine!r}")
         self.profile, self.program, self.agency = profile, program, agency
-        self.batch_size, self.engine = batch_size, engine
+        self.batch_size, self.engine, self.bulk = batch_size, engine, bulk
 
     def _wants_encounter(self, encounter: dict[str, Any]) -> bool:
         if self.profile.kind == "encounters":
             return True
         return any(encounter.get(f) is not None for f in ENCOUNTER_TIME_FIELDS)
 
-    def run(self, path: Path, *, progress: Callable[[Any], Any] | None = None) -> Report:
+    def run(
+        self,
+        path: Path,
+        *,
+        progress: Callable[[Any], Any] | None = None,
+        stage: Callable[[str], Any] | None = None,
+    ) -> Report:
+        """Import ``path``; ``progress`` is told how many rows each step finished, ``stage``
+        what the import is doing when that is not rows (building indexes, say)."""
         report = None
         if self.engine != "python":
-            report = self._run_compiled(path, progress)
+            report = self._run_compiled(path, progress, stage)
         if report is None:
             report = self._run_python(path, progress)
         audit_event(
@@ -420,7 +440,12 @@ class Importer:
             self._write(batch, report)
         return report
 
-    def _run_compiled(self, path: Path, progress: Callable[[Any], Any] | None) -> Report | None:
+    def _run_compiled(
+        self,
+        path: Path,
+        progress: Callable[[Any], Any] | None,
+        stage: Callable[[str], Any] | None = None,
+    ) -> Report | None:
         """The compiled path; None if this profile or file needs the Python path (nothing has
         been written then)."""
         from corespond.imports.compiled import Compiled, NotCompilable
@@ -444,7 +469,21 @@ class Importer:
             job.count(self._existing_ids() if copy else None)
             if progress is not None:
                 progress(report.rows_read - job.todo_count())
-            if copy:
+            if copy and self.bulk:
+                report.bulk = True
+                with transaction.atomic():
+                    rebuild = _drop_secondary_indexes([Call, Encounter])
+                    self._copy_compiled(job, report, progress)
+                    if stage is not None:
+                        stage(f"building {len(rebuild)} indexes")
+                    with connection.cursor() as cursor:
+                        # PostgreSQL builds no index on a table with deferred foreign-key
+                        # checks pending: run them now (they would run at the commit).
+                        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                        for statement in rebuild:
+                            cursor.execute(statement)
+                        cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # Django's own default
+            elif copy:
                 self._copy_compiled(job, report, progress)
             else:
                 for items in job.items(self.batch_size or BATCH_SIZE):
@@ -591,6 +630,34 @@ def _copy_rows(model: type[models.Model], rows: list[dict[str, Any]]) -> list[in
                     ]
                 )
     return ids
+
+
+def _drop_secondary_indexes(tables: list[type[models.Model]]) -> list[str]:
+    """PostgreSQL, inside the caller's transaction: drop the tables' indexes that are neither
+    unique nor behind a constraint, and return the statements that build them again. The
+    unique ones stay: they keep an import from writing a row twice. Dropping takes each
+    table's exclusive lock until the transaction ends."""
+    rebuild = []
+    with connection.cursor() as cursor:
+        for model in tables:
+            cursor.execute(
+                """
+                SELECT i.relname, pg_get_indexdef(i.oid)
+                FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+                WHERE x.indrelid = %s::regclass AND NOT x.indisunique AND NOT x.indisprimary
+                  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.oid)
+                ORDER BY i.relname
+                """,
+                [model._meta.db_table],
+            )
+            for name, definition in cursor.fetchall():
+                cursor.execute(
+                    psycopg_sql.SQL("DROP INDEX {}").format(psycopg_sql.Identifier(name))
+                )
+                rebuild.append(definition)
+        # Each build sorts its column in memory rather than in temporary files where it fits.
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+    return rebuild
 
 
 def _copy_file(cursor: Any, model: type[models.Model], columns: list[str], path: Path) -> None:

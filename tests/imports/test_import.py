@@ -8,9 +8,11 @@ import re
 import shutil
 from io import StringIO
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from corespond.core.access import system
 from corespond.field.models import Encounter
@@ -61,9 +63,16 @@ def write(tmp_path: Path, rows: list[str] = ROWS, name: str = "export.csv") -> P
     return path
 
 
-def importer(world, batch_size: int | None = None, engine: str = "auto") -> Importer:
+def importer(
+    world, batch_size: int | None = None, engine: str = "auto", bulk: bool = False
+) -> Importer:
     return Importer(
-        profiles.parse(PROFILE), world.program, world.riverton, batch_size=batch_size, engine=engine
+        profiles.parse(PROFILE),
+        world.program,
+        world.riverton,
+        batch_size=batch_size,
+        engine=engine,
+        bulk=bulk,
     )
 
 
@@ -179,6 +188,96 @@ def test_a_crash_mid_file_leaves_whole_rows_and_a_rerun_completes(
     report = importer(world, batch_size=2, engine=engine).run(path)
     assert (report.written, report.already_imported) == (2, 2)
     assert sorted(calls()) == sorted(encounters()) == ["A1", "A2", "A4", "A5"]
+
+
+def _indexes() -> dict[str, str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN (%s, %s)",
+            [Call._meta.db_table, Encounter._meta.db_table],
+        )
+        return dict(cursor.fetchall())
+
+
+def _imported(program) -> list[tuple[Any, ...]]:
+    """What an import wrote for ``program``, without the ids and references it numbers."""
+    found = system(Encounter.objects.filter(call__program=program), reason="test")
+    return sorted(
+        found.values_list(
+            "call__external_id",
+            "call__received_at",
+            "call__address",
+            "call__status",
+            "dispatched_at",
+            "arrived_at",
+            "cleared_at",
+            "contact_outcome",
+            "disposition",
+            "disposition_text",
+        )
+    )
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="--bulk drops indexes: PostgreSQL")
+def test_a_bulk_import_writes_the_same_rows_keeps_every_index_and_keeps_nothing_of_a_crash(
+    world, tmp_path, monkeypatch
+) -> None:
+    from corespond.imports import importer as module
+
+    before = _indexes()
+    path = write(tmp_path)
+    real_file = module._copy_file
+    written = {"encounters": 0}
+
+    def crash_on_second_encounter_batch(cursor, model, columns, csv_path):
+        if model is Encounter:
+            written["encounters"] += 1
+            if written["encounters"] == 2:
+                raise OSError("disk full")
+        return real_file(cursor, model, columns, csv_path)
+
+    monkeypatch.setattr(module, "_copy_file", crash_on_second_encounter_batch)
+    with pytest.raises(OSError):
+        importer(world, batch_size=2, bulk=True).run(path)
+    monkeypatch.undo()
+    # One transaction: the first batch went with the second, and the indexes came back.
+    assert calls() == {}
+    assert _indexes() == before
+    report = importer(world, batch_size=2, bulk=True).run(path)
+    assert report.bulk and (report.written, report.encounters_written) == (4, 4)
+    assert "indexes built once at the end (bulk)" in "\n".join(report.lines())
+    assert _indexes() == before
+    # The same file the ordinary way, into another program, writes the same rows.
+    plain = Importer(profiles.parse(PROFILE), world.elsewhere, world.far_county).run(path)
+    assert not plain.bulk
+    assert _imported(world.program) == _imported(world.elsewhere)
+    assert len(_imported(world.program)) == 4
+    # Again in bulk: nothing new.
+    again = importer(world, bulk=True).run(path)
+    assert (again.written, again.already_imported) == (0, 4)
+
+
+def test_the_bulk_option_says_when_it_changes_nothing(world, tmp_path) -> None:
+    profile_file = tmp_path / "test-cad.yaml"
+    profile_file.write_text(json.dumps(PROFILE))
+    out = StringIO()
+    call_command(
+        "import",
+        "encounters",
+        str(write(tmp_path)),
+        "--profile",
+        str(profile_file),
+        "--program",
+        "riverside",
+        "--bulk",
+        "--no-progress",
+        stdout=out,
+    )
+    if connection.vendor == "postgresql":
+        assert "indexes built once at the end (bulk)" in out.getvalue()
+    else:
+        assert "--bulk changed nothing" in out.getvalue()
+    assert len(calls()) == 4
 
 
 @pytest.mark.parametrize(
