@@ -10,10 +10,12 @@ Rows are converted in DuckDB where the profile compiles to SQL (compiled.py), by
 below otherwise; both give the same rows and the same report.
 
 ``bulk=True`` (PostgreSQL, compiled path) is for a first load of history: the whole file is
-one transaction, the tables' non-unique indexes are dropped inside it and built again once at
-the end, which is several times cheaper than keeping them up to date row by row. The price is
-that the calls and encounters tables are locked against every other reader until it ends, and
-a crash keeps nothing (the indexes come back with the rollback; a re-run starts over).
+one transaction; the tables' indexes, unique constraints and foreign keys (all but the
+primary keys) are set aside inside it and put back once at the end, each checked whole in one
+pass, which is cheaper than keeping them up to date and checking them row by row. A row the
+constraints refuse then undoes the whole file, with the constraint's name. The price is that
+the calls and encounters tables are locked against every other reader until it ends, and a
+crash keeps nothing (everything set aside comes back with the rollback; a re-run starts over).
 """
 
 from __future__ import annotations
@@ -95,7 +97,7 @@ class Report:
     # not convert exactly handed to the Python converter) or "python" (every row).
     engine: str = "python"
     rows_in_python: int = 0
-    # Written as one transaction with the secondary indexes built at the end (Importer.bulk).
+    # Written as one transaction, indexes and keys put back at the end (Importer.bulk).
     bulk: bool = False
 
     def skip(self, number: int, reason: str) -> None:
@@ -158,7 +160,9 @@ class Report:
         if self.columns_absent:
             out.append(f"  profile columns not in the file: {', '.join(self.columns_absent)}")
         if self.bulk:
-            out.append("  written in one transaction, indexes built once at the end (bulk)")
+            out.append(
+                "  written in one transaction, indexes and keys put back once at the end (bulk)"
+            )
         return out
 
 
@@ -472,10 +476,10 @@ class Importer:
             if copy and self.bulk:
                 report.bulk = True
                 with transaction.atomic():
-                    rebuild = _drop_secondary_indexes([Call, Encounter])
+                    rebuild = _set_aside_indexes_and_keys([Call, Encounter])
                     self._copy_compiled(job, report, progress)
                     if stage is not None:
-                        stage(f"building {len(rebuild)} indexes")
+                        stage(f"building {len(rebuild)} indexes and keys")
                     with connection.cursor() as cursor:
                         # PostgreSQL builds no index on a table with deferred foreign-key
                         # checks pending: run them now (they would run at the commit).
@@ -632,32 +636,67 @@ def _copy_rows(model: type[models.Model], rows: list[dict[str, Any]]) -> list[in
     return ids
 
 
-def _drop_secondary_indexes(tables: list[type[models.Model]]) -> list[str]:
-    """PostgreSQL, inside the caller's transaction: drop the tables' indexes that are neither
-    unique nor behind a constraint, and return the statements that build them again. The
-    unique ones stay: they keep an import from writing a row twice. Dropping takes each
-    table's exclusive lock until the transaction ends."""
-    rebuild = []
+def _set_aside_indexes_and_keys(tables: list[type[models.Model]]) -> list[str]:
+    """PostgreSQL, inside the caller's transaction: drop the tables' foreign keys, unique
+    constraints and indexes (all but the primary keys and what other tables' keys lean on),
+    and return the statements that put them back, each checked whole in one pass: indexes
+    and unique constraints first, then the foreign keys. Dropping takes each table's
+    exclusive lock until the transaction ends."""
+    rebuild: list[str] = []
+    keys: list[str] = []
     with connection.cursor() as cursor:
+        # No table's constraints can change with foreign-key checks of earlier writes in the
+        # same transaction still pending: run them first.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         for model in tables:
+            table = model._meta.db_table
+            quoted = psycopg_sql.Identifier(table)
+            # Foreign keys and unique constraints, except those another table's key refers to.
+            cursor.execute(
+                """
+                SELECT c.conname, c.contype, pg_get_constraintdef(c.oid)
+                FROM pg_constraint c
+                WHERE c.conrelid = %s::regclass AND c.contype IN ('f', 'u')
+                  AND NOT EXISTS (
+                    SELECT 1 FROM pg_constraint r WHERE r.contype = 'f' AND r.conindid = c.conindid
+                      AND r.confrelid = c.conrelid AND c.contype = 'u')
+                ORDER BY c.conname
+                """,
+                [table],
+            )
+            for name, kind, definition in cursor.fetchall():
+                cursor.execute(
+                    psycopg_sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(
+                        quoted, psycopg_sql.Identifier(name)
+                    )
+                )
+                add = (
+                    psycopg_sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ")
+                    .format(quoted, psycopg_sql.Identifier(name))
+                    .as_string(cursor.cursor.connection)
+                    + definition
+                )
+                (keys if kind == "f" else rebuild).append(add)
+            # Indexes behind no constraint (what is left of them now).
             cursor.execute(
                 """
                 SELECT i.relname, pg_get_indexdef(i.oid)
                 FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
-                WHERE x.indrelid = %s::regclass AND NOT x.indisunique AND NOT x.indisprimary
+                WHERE x.indrelid = %s::regclass AND NOT x.indisprimary
                   AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.oid)
                 ORDER BY i.relname
                 """,
-                [model._meta.db_table],
+                [table],
             )
             for name, definition in cursor.fetchall():
                 cursor.execute(
                     psycopg_sql.SQL("DROP INDEX {}").format(psycopg_sql.Identifier(name))
                 )
                 rebuild.append(definition)
-        # Each build sorts its column in memory rather than in temporary files where it fits.
+        # Each build sorts in memory rather than in temporary files where it fits.
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-    return rebuild
+    return rebuild + keys
 
 
 def _copy_file(cursor: Any, model: type[models.Model], columns: list[str], path: Path) -> None:

@@ -191,12 +191,21 @@ def test_a_crash_mid_file_leaves_whole_rows_and_a_rerun_completes(
 
 
 def _indexes() -> dict[str, str]:
+    """The calls and encounters tables' indexes and constraints, by name."""
+    tables = [Call._meta.db_table, Encounter._meta.db_table]
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN (%s, %s)",
-            [Call._meta.db_table, Encounter._meta.db_table],
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN (%s, %s)", tables
         )
-        return dict(cursor.fetchall())
+        found = dict(cursor.fetchall())
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
+            " WHERE conrelid IN (%s::regclass, %s::regclass)",
+            tables,
+        )
+        found.update(cursor.fetchall())
+    assert any("FOREIGN KEY" in d for d in found.values())
+    return found
 
 
 def _imported(program) -> list[tuple[Any, ...]]:
@@ -245,7 +254,7 @@ def test_a_bulk_import_writes_the_same_rows_keeps_every_index_and_keeps_nothing_
     assert _indexes() == before
     report = importer(world, batch_size=2, bulk=True).run(path)
     assert report.bulk and (report.written, report.encounters_written) == (4, 4)
-    assert "indexes built once at the end (bulk)" in "\n".join(report.lines())
+    assert "indexes and keys put back once at the end (bulk)" in "\n".join(report.lines())
     assert _indexes() == before
     # The same file the ordinary way, into another program, writes the same rows.
     plain = Importer(profiles.parse(PROFILE), world.elsewhere, world.far_county).run(path)
@@ -274,7 +283,7 @@ def test_the_bulk_option_says_when_it_changes_nothing(world, tmp_path) -> None:
         stdout=out,
     )
     if connection.vendor == "postgresql":
-        assert "indexes built once at the end (bulk)" in out.getvalue()
+        assert "indexes and keys put back once at the end (bulk)" in out.getvalue()
     else:
         assert "--bulk changed nothing" in out.getvalue()
     assert len(calls()) == 4

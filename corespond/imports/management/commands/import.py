@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import IntegrityError
 from tqdm import tqdm
 
 from corespond.core.models import Agency, Program
@@ -43,9 +44,9 @@ class Command(BaseCommand):
             action="store_true",
             help=(
                 "for a first load of history (PostgreSQL): the whole file in one transaction, "
-                "the calls and encounters tables' non-unique indexes dropped and built again "
-                "once at the end; several times faster, but both tables are locked against "
-                "every other user until it ends, and a crash keeps nothing of the file"
+                "the calls and encounters tables' indexes and keys set aside and put back "
+                "once at the end; faster, but both tables are locked against every other "
+                "user until it ends, and a crash keeps nothing of the file"
             ),
         )
 
@@ -77,6 +78,9 @@ class Command(BaseCommand):
             )
         except (FileProblem, reader.ReadError) as exc:
             raise CommandError(f"Nothing imported: {exc}") from exc
+        except IntegrityError as exc:
+            # --bulk checks its keys once at the end: a refusal there undoes the whole file.
+            raise CommandError(f"Nothing imported: the database refused the rows: {exc}") from exc
         finally:
             bar.close()
         if o["report"] == "json":
