@@ -226,6 +226,9 @@ DEFAULT_PROGRAM_TIMEZONE = env("CORESPOND_DEFAULT_TIMEZONE", "America/Los_Angele
 # How often `corespond serve` brings teams on and off shift by their roster (0: never; then
 # run `corespond shifts --watch` or a timer yourself).
 SHIFT_TICK_SECONDS = envint("CORESPOND_SHIFT_TICK_SECONDS", 30)
+# How often `corespond serve` writes the catalog's stale day figures (outcomes/rollup.py) in
+# the background, so a page rarely has to (0: never; pages then write them when they look).
+FIGURES_TICK_SECONDS = envint("CORESPOND_FIGURES_TICK_SECONDS", 60)
 
 # A shared cache (Redis) when several server processes must agree: API rate limits and
 # the dashboard's short-lived figures. Without it each process keeps its own, in memory.

@@ -215,3 +215,29 @@ def test_a_program_added_later_is_written_whole_and_the_rest_stays(demo, world) 
     assert kept == counted
     assert kept["people.repeat_crisis_rate"]["numerator"] == 1
     assert ProgramFigures.objects.filter(program=late).exists()
+
+
+def test_serve_keeps_the_figures_current_in_the_background(demo) -> None:
+    """`corespond serve` runs keep_figures_current on a thread (every): a failing tick is
+    logged and the next one runs."""
+    import threading
+
+    from corespond.core.management.commands.serve import every, keep_figures_current
+
+    CallFactory(program=demo, agency=demo.agencies.order_by("pk").first(), received_at=END)
+    assert StaleDay.objects.exists()
+    assert keep_figures_current() > 0
+    assert not StaleDay.objects.exists()
+    assert keep_figures_current() == 0  # nothing changed: nothing written
+
+    ticks: list[int] = []
+    done = threading.Event()
+
+    def job() -> None:
+        ticks.append(1)
+        if len(ticks) == 1:
+            raise RuntimeError("the database went away for a moment")
+        done.set()
+
+    every(1, job, "test-tick")
+    assert done.wait(10) and len(ticks) >= 2

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
@@ -48,31 +51,49 @@ class Command(BaseCommand):
         )
 
     def _start_roster_ticker(self) -> None:
-        """Apply team shifts in the background of this (supervising) process, once however
-        many workers serve requests. Failures are logged and retried on the next tick: the
-        board must keep serving even when the roster cannot be read for a moment."""
-        import logging
-        import threading
-
+        """Apply team shifts, and bring the catalog's kept figures up to date, in the
+        background of this (supervising) process, once however many workers serve requests.
+        Failures are logged and retried on the next tick: the board must keep serving even
+        when the roster cannot be read for a moment."""
         from django.conf import settings
-        from django.db import close_old_connections
 
         from corespond.dispatch.services import shifts_apply
 
-        every = settings.SHIFT_TICK_SECONDS
-        if every <= 0:
-            return
-        log = logging.getLogger("corespond.shifts")
+        def roster() -> None:
+            for change in shifts_apply():
+                log.info("%s: %s -> %s", change.team.call_sign, change.old, change.new)
 
-        def tick() -> None:
-            while True:
-                try:
-                    for change in shifts_apply():
-                        log.info("%s: %s -> %s", change.team.call_sign, change.old, change.new)
-                except Exception:
-                    log.exception("applying team shifts failed; retrying in %s s", every)
-                finally:
-                    close_old_connections()
-                threading.Event().wait(every)
+        every(settings.SHIFT_TICK_SECONDS, roster, "roster")
+        every(settings.FIGURES_TICK_SECONDS, keep_figures_current, "figures")
 
-        threading.Thread(target=tick, name="roster", daemon=True).start()
+
+log = logging.getLogger("corespond.serve")
+
+
+def every(seconds: int, job: Callable[[], Any], name: str) -> None:
+    """Run ``job`` every ``seconds`` on a daemon thread (not at all for 0)."""
+    from django.db import close_old_connections
+
+    if seconds <= 0:
+        return
+
+    def tick() -> None:
+        while True:
+            try:
+                job()
+            except Exception:
+                log.exception("%s failed; retrying in %s s", name, seconds)
+            finally:
+                close_old_connections()
+            threading.Event().wait(seconds)
+
+    threading.Thread(target=tick, name=name, daemon=True).start()
+
+
+def keep_figures_current() -> int:
+    """Write the catalog's stale day figures (outcomes/rollup.py) now, so that no page
+    request has to: after a large import the first look would otherwise wait for them.
+    Returns the rows of figures written (none, in one query, when nothing changed)."""
+    from corespond.outcomes import rollup
+
+    return rollup.refresh()
