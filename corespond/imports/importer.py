@@ -14,8 +14,9 @@ one transaction; the tables' indexes, unique constraints and foreign keys (all b
 primary keys) are set aside inside it and put back once at the end, each checked whole in one
 pass, which is cheaper than keeping them up to date and checking them row by row. A row the
 constraints refuse then undoes the whole file, with the constraint's name. The price is that
-the calls and encounters tables are locked against every other reader until it ends, and a
-crash keeps nothing (everything set aside comes back with the rollback; a re-run starts over).
+the calls and encounters tables are locked against every other reader until it ends (and the
+tables their keys point at against writers: users, teams, assignments), and a crash keeps
+nothing (everything set aside comes back with the rollback; a re-run starts over).
 """
 
 from __future__ import annotations
