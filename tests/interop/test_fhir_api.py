@@ -32,7 +32,9 @@ def _valid(resource: dict) -> None:
 def test_a_partner_searches_by_patient_and_date(world, scene, client) -> None:  # noqa: F811
     headers = _bearer(world.kim)
     patient = f"Patient/person-{scene['person'].pk}"
-    today = timezone.localdate()
+    # Days are the program's (as the search reads them), not UTC's: between midnight UTC and
+    # midnight in Los Angeles the two differ.
+    today = timezone.localtime(scene["encounter"].received_at, world.program.tzinfo).date()
     found = client.get(f"/fhir/Encounter?patient={patient}&date=ge{today}", **headers)
     assert found.status_code == 200 and found["Content-Type"].startswith(FHIR)
     body = found.json()
