@@ -30,7 +30,7 @@ def served(world):
 
 
 def test_a_month_on_the_dashboard_is_the_catalog_for_that_month(served) -> None:
-    today = timezone.localdate()
+    today = timezone.localdate(timezone=served.program.tzinfo)  # the program's day
     filters = metrics.Filters(
         date_from=today - timedelta(days=40), date_to=today, program_id=served.program.pk
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from io import StringIO
 
 import pytest
@@ -12,6 +13,8 @@ from django.utils import timezone
 
 from tests.journey import finish_encounter
 
+LA = zoneinfo.ZoneInfo("America/Los_Angeles")
+
 
 @pytest.fixture
 def served(world):
@@ -21,7 +24,8 @@ def served(world):
 
 
 def period() -> list[str]:
-    today = timezone.localdate()
+    # The program's day (America/Los_Angeles, as the catalog reads dates), not UTC's.
+    today = timezone.localdate(timezone=LA)
     return ["--from", f"{today.replace(day=1)}", "--to", f"{today}"]
 
 
@@ -35,7 +39,7 @@ def test_the_report_command_writes_a_pdf_and_html(served, tmp_path) -> None:
     from corespond.core.models import Program
     from corespond.outcomes import metrics, report
 
-    today = timezone.localdate()
+    today = timezone.localdate(timezone=served.program.tzinfo)  # the program's day
     filters = metrics.Filters(
         date_from=today.replace(day=1), date_to=today, program_id=served.program.pk
     )
@@ -82,7 +86,7 @@ def test_the_report_page_and_its_pdf(served) -> None:
 def test_the_report_carries_the_before_and_after_analysis(served, tmp_path) -> None:
     from datetime import timedelta
 
-    today = timezone.localdate()
+    today = timezone.localdate(timezone=served.program.tzinfo)  # the program's day
     served.program.launch_date = today - timedelta(days=150)
     served.program.save()
     page = tmp_path / "report.html"
